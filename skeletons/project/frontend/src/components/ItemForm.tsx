@@ -47,8 +47,9 @@ export function ItemForm(props: ItemFormProps) {
     }
     const parsed = item ? ItemUpdateInputSchema.safeParse(changes) : ItemCreateInputSchema.safeParse(values);
     const errors = parsed.success ? {} : issuesToFieldErrors(parsed.error.issues);
-    if (values.title === '' && (!item || 'title' in changes)) errors.title ??= 'Title is required';
-    if (values.price === '' && (!item || 'price' in changes)) errors.price ??= 'Price is required';
+    // Friendlier than the schema's default messages for the common case.
+    if (values.title === '' && (!item || 'title' in changes)) errors.title = 'Title is required';
+    if (values.price === '' && (!item || 'price' in changes)) errors.price = 'Price is required';
     setFieldErrors(errors);
     setFormError(null);
     if (Object.keys(errors).length > 0) return;

@@ -29,8 +29,8 @@ export function LoginPage() {
     const credentials: LoginRequest = { email: email.trim(), password };
     const parsed = LoginRequestSchema.safeParse(credentials);
     const errors = parsed.success ? {} : issuesToFieldErrors(parsed.error.issues);
-    if (!credentials.email) errors.email ??= 'Email is required';
-    if (!credentials.password) errors.password ??= 'Password is required';
+    if (!credentials.email) errors.email = 'Email is required';
+    if (!credentials.password) errors.password = 'Password is required';
     setFieldErrors(errors);
     setError(null);
     if (Object.keys(errors).length > 0) return;

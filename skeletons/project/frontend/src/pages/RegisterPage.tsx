@@ -29,8 +29,8 @@ export function RegisterPage() {
     };
     const parsed = RegisterRequestSchema.safeParse(input);
     const errors = parsed.success ? {} : issuesToFieldErrors(parsed.error.issues);
-    if (!input.email) errors.email ??= 'Email is required';
-    if (input.password.length < 8) errors.password ??= 'At least 8 characters';
+    if (!input.email) errors.email = 'Email is required';
+    if (input.password.length < 8) errors.password = 'At least 8 characters';
     setFieldErrors(errors);
     setError(null);
     if (Object.keys(errors).length > 0) return;
