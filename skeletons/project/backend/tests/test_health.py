@@ -19,10 +19,11 @@ async def test_health_reports_dependencies(client):
     assert "success" not in body  # /health is not enveloped
 
 
-async def test_health_is_503_when_the_database_is_down(settings: Settings, tmp_path):
+async def test_health_is_503_when_the_database_is_down(settings: Settings):
     broken = replace(
         settings,
-        database_url=f"sqlite+aiosqlite:///{tmp_path}/missing-dir/nested/db.sqlite",
+        # Nothing listens on port 1: the connection is refused at once.
+        database_url="postgresql+asyncpg://nobody@127.0.0.1:1/nothing",
         redis_url=None,
     )
     app = create_app(broken)

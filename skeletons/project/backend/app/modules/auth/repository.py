@@ -37,9 +37,7 @@ class RefreshTokenRepository:
         return token
 
     async def get_by_hash(self, token_hash: str) -> RefreshToken | None:
-        result = await self.session.execute(
-            select(RefreshToken).where(RefreshToken.token_hash == token_hash)
-        )
+        result = await self.session.execute(select(RefreshToken).where(RefreshToken.token_hash == token_hash))
         return result.scalar_one_or_none()
 
     async def consume(self, token_id: int, now: datetime) -> bool:

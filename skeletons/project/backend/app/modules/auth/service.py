@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import uuid
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,7 +17,14 @@ from app.modules.auth.dtos import AuthResponse, LoginRequest, RegisterRequest, T
 from app.modules.auth.models import RefreshToken, User
 from app.modules.auth.rate_limit import LoginLimiter
 from app.modules.auth.repository import RefreshTokenRepository, UserRepository
-from app.modules.auth.security import PasswordHasher, TokenError, decode_token, encode_token, hash_token
+from app.modules.auth.security import (
+    PasswordHasher,
+    TokenError,
+    TokenType,
+    decode_token,
+    encode_token,
+    hash_token,
+)
 
 log = logging.getLogger(__name__)
 
@@ -101,7 +109,9 @@ class AuthService:
                 revoked = await tokens.revoke_family(stored.family_id, now)
                 log.warning(
                     "refresh token reuse for user %s: family %s revoked (%d live tokens)",
-                    stored.user_id, stored.family_id, revoked,
+                    stored.user_id,
+                    stored.family_id,
+                    revoked,
                 )
                 reuse_detected = True
             elif stored.expires_at <= now:
@@ -133,10 +143,10 @@ class AuthService:
 
     # -- helpers ----------------------------------------------------------
 
-    def _decode(self, token: str, expected_type: str, *, verify_exp: bool = True) -> dict:
+    def _decode(self, token: str, expected_type: TokenType, *, verify_exp: bool = True) -> dict[str, Any]:
         try:
             return decode_token(
-                token, secret=self._secret, expected_type=expected_type, verify_exp=verify_exp  # type: ignore[arg-type]
+                token, secret=self._secret, expected_type=expected_type, verify_exp=verify_exp
             )
         except TokenError as exc:
             raise UnauthorizedError(str(exc)) from exc

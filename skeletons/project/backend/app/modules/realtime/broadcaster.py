@@ -91,10 +91,10 @@ class Broadcaster(ABC):
         self.fanout = LocalFanout()
         self.queue_size = queue_size
 
-    async def start(self) -> None:
+    async def start(self) -> None:  # noqa: B027  (optional hook)
         """Begin delivering (connect to Redis, ...)."""
 
-    async def stop(self) -> None:
+    async def stop(self) -> None:  # noqa: B027  (optional hook)
         """Stop delivering and release resources."""
 
     @contextlib.asynccontextmanager
