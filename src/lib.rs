@@ -16,6 +16,7 @@ pub mod error;
 pub mod exec;
 pub mod fsutil;
 pub mod scaffold;
+pub mod services;
 pub mod session;
 pub mod typesync;
 pub mod ui;
