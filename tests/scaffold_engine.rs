@@ -164,6 +164,11 @@ fn every_skeleton_renders_for_every_feature_combination() {
                     panic!("{answers:?}: {} is not TOML: {e}", f.path);
                 }
             }
+            if (f.path.ends_with(".yml") || f.path.ends_with(".yaml"))
+                && let Err(e) = serde_yaml::from_slice::<serde_yaml::Value>(&f.contents)
+            {
+                panic!("{answers:?}: {} is not YAML: {e}", f.path);
+            }
             if f.path.ends_with(".json")
                 && let Err(e) = serde_json::from_slice::<serde_json::Value>(&f.contents)
             {
