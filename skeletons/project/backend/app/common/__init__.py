@@ -1,0 +1,1 @@
+"""Pieces every module shares: envelopes, errors, request validation."""

@@ -1,0 +1,76 @@
+"""Error handlers: every error the app can answer uses the error envelope."""
+
+from __future__ import annotations
+
+import logging
+
+import pydantic
+from quart import Quart, Response, jsonify
+from werkzeug.exceptions import HTTPException
+
+from app.common.exceptions import AppException
+from app.common.response import error_body
+from app.common.validation import field_errors
+
+log = logging.getLogger(__name__)
+
+# HTTP errors raised by the framework (routing, methods, sizes) and their codes.
+HTTP_ERROR_CODES = {
+    400: "VALIDATION_ERROR",
+    401: "UNAUTHORIZED",
+    403: "FORBIDDEN",
+    404: "NOT_FOUND",
+    405: "METHOD_NOT_ALLOWED",
+    409: "CONFLICT",
+    413: "PAYLOAD_TOO_LARGE",
+    415: "UNSUPPORTED_MEDIA_TYPE",
+    429: "RATE_LIMITED",
+}
+
+HTTP_ERROR_MESSAGES = {
+    404: "Not found",
+    405: "Method not allowed",
+}
+
+
+def _respond(status: int, body: dict, headers: dict[str, str] | None = None) -> Response:
+    response = jsonify(body)
+    response.status_code = status
+    for key, value in (headers or {}).items():
+        response.headers[key] = value
+    return response
+
+
+def register_error_handlers(app: Quart) -> None:
+    @app.errorhandler(AppException)
+    async def handle_app_exception(exc: AppException) -> Response:
+        return _respond(exc.status_code, error_body(exc.error_code, exc.message, exc.details), exc.headers)
+
+    @app.errorhandler(pydantic.ValidationError)
+    async def handle_pydantic_error(exc: pydantic.ValidationError) -> Response:
+        # A DTO built by a service from bad data: the client's input is at fault.
+        body = error_body("VALIDATION_ERROR", "The request is invalid", {"fields": field_errors(exc)})
+        return _respond(400, body)
+
+    @app.errorhandler(HTTPException)
+    async def handle_http_exception(exc: HTTPException) -> Response:
+        status = exc.code or 500
+        if status >= 500:
+            if status == 500:
+                log.error("internal error", exc_info=getattr(exc, "original_exception", None) or exc)
+            body = error_body("INTERNAL_ERROR", "Internal server error")
+            return _respond(status, body)
+        code = HTTP_ERROR_CODES.get(status, "HTTP_ERROR")
+        message = HTTP_ERROR_MESSAGES.get(status) or (exc.description or exc.name)
+        headers = {}
+        if status == 405:
+            allowed = getattr(exc, "valid_methods", None)
+            if allowed:
+                headers["Allow"] = ", ".join(sorted(allowed))
+        return _respond(status, error_body(code, message), headers)
+
+    @app.errorhandler(Exception)
+    async def handle_unexpected(exc: Exception) -> Response:
+        # Logged with its traceback; the client learns nothing about internals.
+        log.exception("unhandled error", exc_info=exc)
+        return _respond(500, error_body("INTERNAL_ERROR", "Internal server error"))

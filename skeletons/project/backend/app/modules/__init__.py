@@ -1,0 +1,1 @@
+"""Feature modules: each is controller (HTTP) → service (logic) → repository (data)."""

@@ -1,0 +1,1 @@
+"""Authentication: users, JWT access tokens, rotated refresh tokens."""

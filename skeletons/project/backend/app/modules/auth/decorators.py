@@ -1,0 +1,53 @@
+"""`require_auth` for routes and `current_user()` inside them."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from functools import wraps
+from typing import ParamSpec, TypeVar
+
+from quart import current_app, g, request
+
+from app.common.exceptions import UnauthorizedError
+from app.config import get_settings
+from app.database import get_db
+from app.modules.auth.models import User
+from app.modules.auth.service import AuthService
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def get_auth_service() -> AuthService:
+    return AuthService(
+        get_db(),
+        get_settings(),
+        current_app.extensions["password_hasher"],
+        current_app.extensions["login_limiter"],
+    )
+
+
+def bearer_token() -> str:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise UnauthorizedError("Missing bearer token")
+    return token.strip()
+
+
+def require_auth(view: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
+    """Reject the request with 401 unless it carries a valid access token."""
+
+    @wraps(view)
+    async def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        g.current_user = await get_auth_service().authenticate(bearer_token())
+        return await view(*args, **kwargs)
+
+    return wrapper
+
+
+def current_user() -> User:
+    user = g.get("current_user")
+    if user is None:
+        raise UnauthorizedError()
+    return user

@@ -1,0 +1,117 @@
+"""Password hashing (argon2id) and JWT encoding/decoding (HS256)."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
+
+import argon2
+import jwt
+
+ALGORITHM = "HS256"
+TokenType = Literal["access", "refresh"]
+
+
+class PasswordHasher:
+    """argon2id hashing, run in a worker thread so it never blocks the event loop."""
+
+    def __init__(self, *, time_cost: int = 3, memory_kib: int = 65536) -> None:
+        self._hasher = argon2.PasswordHasher(time_cost=time_cost, memory_cost=memory_kib)
+        self._dummy_hash: str | None = None
+
+    async def hash(self, password: str) -> str:
+        return await asyncio.to_thread(self._hasher.hash, password)
+
+    async def verify(self, password_hash: str, password: str) -> bool:
+        def _verify() -> bool:
+            try:
+                return self._hasher.verify(password_hash, password)
+            except (argon2.exceptions.VerificationError, argon2.exceptions.InvalidHashError):
+                return False
+
+        return await asyncio.to_thread(_verify)
+
+    async def verify_dummy(self, password: str) -> None:
+        """Spend as long as a real check, so an unknown e-mail is not told apart by timing."""
+        if self._dummy_hash is None:
+            self._dummy_hash = await self.hash(secrets.token_urlsafe(16))
+        await self.verify(self._dummy_hash, password)
+
+    def needs_rehash(self, password_hash: str) -> bool:
+        return self._hasher.check_needs_rehash(password_hash)
+
+
+class TokenError(Exception):
+    """A token that must not be accepted (bad signature, expired, wrong type...)."""
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    token: str
+    jti: str
+    expires_at: datetime
+
+
+def hash_token(token: str) -> str:
+    """What the database stores instead of a refresh token."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def encode_token(
+    *,
+    secret: str,
+    subject: int,
+    token_type: TokenType,
+    ttl_seconds: int,
+    extra: dict[str, Any] | None = None,
+    now: datetime | None = None,
+) -> IssuedToken:
+    now = now or datetime.now(UTC)
+    expires_at = now + timedelta(seconds=ttl_seconds)
+    jti = uuid.uuid4().hex
+    claims: dict[str, Any] = {
+        "sub": str(subject),
+        "type": token_type,
+        "iat": int(now.timestamp()),
+        "exp": int(expires_at.timestamp()),
+        "jti": jti,
+        **(extra or {}),
+    }
+    return IssuedToken(jwt.encode(claims, secret, algorithm=ALGORITHM), jti, expires_at)
+
+
+def decode_token(
+    token: str,
+    *,
+    secret: str,
+    expected_type: TokenType,
+    verify_exp: bool = True,
+) -> dict[str, Any]:
+    """The verified claims of `token`, or TokenError.
+
+    Only HS256 is accepted (so `alg: none` and algorithm confusion fail), and
+    `exp`, `iat`, `sub` and `type` must all be present.
+    """
+    try:
+        claims = jwt.decode(
+            token,
+            secret,
+            algorithms=[ALGORITHM],
+            options={"require": ["exp", "iat", "sub", "type"], "verify_exp": verify_exp},
+        )
+    except jwt.ExpiredSignatureError as exc:
+        raise TokenError("Token has expired") from exc
+    except jwt.PyJWTError as exc:
+        raise TokenError("Invalid token") from exc
+    if claims.get("type") != expected_type:
+        raise TokenError("Invalid token type")
+    try:
+        int(claims["sub"])
+    except (TypeError, ValueError) as exc:
+        raise TokenError("Invalid token subject") from exc
+    return claims

@@ -1,0 +1,1 @@
+"""Items: the example resource. Copy this module to start a new one."""

@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+import os
+from dataclasses import replace
+
+from app.config import Settings
+from app.main import create_app
+
+
+async def test_health_reports_dependencies(client):
+    response = await client.get("/health")
+    assert response.status_code == 200
+    body = await response.get_json()
+    assert body["status"] == "healthy"
+    assert body["version"]
+    assert body["checks"]["database"] == "ok"
+    expected_redis = "ok" if os.environ.get("REDIS_URL") else "disabled"
+    assert body["checks"]["redis"] == expected_redis
+    assert "success" not in body  # /health is not enveloped
+
+
+async def test_health_is_503_when_the_database_is_down(settings: Settings):
+    broken = replace(
+        settings,
+        # Nothing listens on port 1: the connection is refused at once.
+        database_url="postgresql+asyncpg://nobody@127.0.0.1:1/nothing",
+        redis_url=None,
+    )
+    app = create_app(broken)
+    async with app.test_app():
+        response = await app.test_client().get("/health")
+    assert response.status_code == 503
+    body = await response.get_json()
+    assert body["status"] == "unhealthy"
+    assert body["checks"] == {"database": "error", "redis": "disabled"}
