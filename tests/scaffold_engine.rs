@@ -45,7 +45,7 @@ fn gates_templates_and_modes() {
         plan.get("plain.txt").unwrap().contents,
         b"plain {{ not rendered }}\n"
     );
-    // trim_blocks/lstrip_blocks: block tags leave no blank lines; the trailing newline is kept.
+    // `{%- %}` eats the newline before a tag; the trailing newline is kept.
     assert_eq!(
         plan.get("maybe.txt").unwrap().contents,
         b"realtime on for demo_shop\n"
