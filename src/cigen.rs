@@ -99,7 +99,7 @@ pub fn github_workflow(jobs: &[Job], opts: &GithubOptions) -> String {
         let _ = writeln!(
             y,
             "    name: {}",
-            quoted(&format!("{} {}", job.id, job.title).trim().to_string())
+            quoted(format!("{} {}", job.id, job.title).trim())
         );
         let _ = writeln!(y, "    runs-on: {}", quoted(&opts.runs_on));
         if !job.needs.is_empty() {
