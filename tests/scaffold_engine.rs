@@ -45,7 +45,7 @@ fn gates_templates_and_modes() {
         plan.get("plain.txt").unwrap().contents,
         b"plain {{ not rendered }}\n"
     );
-    // trim_blocks/lstrip_blocks: block tags leave no blank lines; the trailing newline is kept.
+    // `{%- %}` eats the newline before a tag; the trailing newline is kept.
     assert_eq!(
         plan.get("maybe.txt").unwrap().contents,
         b"realtime on for demo_shop\n"
@@ -163,6 +163,11 @@ fn every_skeleton_renders_for_every_feature_combination() {
                 if let Err(e) = text.parse::<toml::Table>() {
                     panic!("{answers:?}: {} is not TOML: {e}", f.path);
                 }
+            }
+            if (f.path.ends_with(".yml") || f.path.ends_with(".yaml"))
+                && let Err(e) = serde_yaml::from_slice::<serde_yaml::Value>(&f.contents)
+            {
+                panic!("{answers:?}: {} is not YAML: {e}", f.path);
             }
             if f.path.ends_with(".json")
                 && let Err(e) = serde_json::from_slice::<serde_json::Value>(&f.contents)

@@ -97,8 +97,6 @@ impl Renderer {
         env.set_undefined_behavior(UndefinedBehavior::Strict);
         env.set_syntax(
             minijinja::syntax::SyntaxConfig::builder()
-                .trim_blocks(true)
-                .lstrip_blocks(true)
                 .keep_trailing_newline(true)
                 .build()
                 .expect("default delimiters are valid"),
