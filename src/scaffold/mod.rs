@@ -1,0 +1,363 @@
+//! The scaffold engine: embedded skeletons → a plan of files → atomic writes → git.
+//!
+//! Plan, then act: [`plan`] renders every file into memory (so `--dry-run`, snapshot tests and
+//! the all-feature-combinations test need no disk), [`write`] puts a plan on disk all-or-nothing,
+//! and [`git_init`] makes the first commit. Nothing here prints or prompts.
+
+mod gates;
+mod render;
+
+use std::path::{Path, PathBuf};
+
+use include_dir::{Dir, include_dir};
+use serde::{Deserialize, Serialize};
+
+pub use gates::{Condition, Gate};
+pub use render::ScaffoldError;
+
+/// The skeleton tree, embedded at build time (build.rs re-runs when files are added).
+pub static SKELETONS: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/skeletons");
+
+/// The database a generated project uses by default in development.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Database {
+    /// A SQLite file: runs with no server.
+    #[default]
+    Sqlite,
+    /// PostgreSQL through DATABASE_URL.
+    Postgresql,
+}
+
+impl Database {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Database::Sqlite => "sqlite",
+            Database::Postgresql => "postgresql",
+        }
+    }
+}
+
+/// The answers given to `fsi new`, saved in fsi.toml `[answers]` so that later commands can
+/// re-apply them.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct Answers {
+    /// Auth module, protected routes, item ownership.
+    pub auth: bool,
+    /// WebSocket channels and live updates.
+    pub realtime: bool,
+    /// docker-compose.prod.yml, Dockerfiles, nginx config, .env.example.
+    pub deploy: bool,
+    pub database: Database,
+}
+
+impl Default for Answers {
+    fn default() -> Self {
+        Answers {
+            auth: true,
+            realtime: true,
+            deploy: true,
+            database: Database::Sqlite,
+        }
+    }
+}
+
+impl Answers {
+    /// Every combination of the answers, for render-everything tests.
+    pub fn all_combinations() -> Vec<Answers> {
+        let mut out = Vec::new();
+        for bits in 0..16u8 {
+            out.push(Answers {
+                auth: bits & 1 != 0,
+                realtime: bits & 2 != 0,
+                deploy: bits & 4 != 0,
+                database: if bits & 8 != 0 {
+                    Database::Postgresql
+                } else {
+                    Database::Sqlite
+                },
+            });
+        }
+        out
+    }
+
+    /// The value of a feature by name, for gate conditions.
+    pub fn feature(&self, name: &str) -> Option<bool> {
+        match name {
+            "auth" => Some(self.auth),
+            "realtime" => Some(self.realtime),
+            "deploy" => Some(self.deploy),
+            _ => None,
+        }
+    }
+}
+
+/// The names derived from the project name that templates use.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Names {
+    pub project_name: String,
+    pub project_slug: String,
+    pub package_name: String,
+    pub project_title: String,
+    #[serde(rename = "PROJECT")]
+    pub project_upper: String,
+}
+
+impl Names {
+    /// Derive the names from a project name, or say why it is not usable.
+    pub fn new(name: &str) -> Result<Names, ScaffoldError> {
+        let lowered = name.trim().to_lowercase().replace(['_', ' '], "-");
+        let valid = !lowered.is_empty()
+            && lowered.starts_with(|c: char| c.is_ascii_lowercase())
+            && lowered
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+            && !lowered.ends_with('-')
+            && !lowered.contains("--");
+        if !valid {
+            return Err(ScaffoldError::BadName {
+                name: name.to_string(),
+            });
+        }
+        let words: Vec<&str> = lowered.split('-').collect();
+        let title = words
+            .iter()
+            .map(|w| {
+                let mut c = w.chars();
+                match c.next() {
+                    Some(f) => f.to_ascii_uppercase().to_string() + c.as_str(),
+                    None => String::new(),
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(" ");
+        Ok(Names {
+            project_name: lowered.clone(),
+            project_slug: lowered.clone(),
+            package_name: words.join("_"),
+            project_title: title,
+            project_upper: words.join("_").to_uppercase(),
+        })
+    }
+}
+
+/// Everything a render needs. Secrets are inputs so that a render is a pure function.
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub names: Names,
+    pub answers: Answers,
+    /// 64 hex characters; rendered only into the git-ignored `.env`.
+    pub jwt_secret: String,
+}
+
+/// One file of a plan.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlannedFile {
+    /// Relative to the project root, with `/` separators.
+    pub path: String,
+    pub contents: Vec<u8>,
+    pub executable: bool,
+    /// The skeleton file it came from (for messages).
+    pub source: String,
+}
+
+/// The complete list of files a scaffold would write.
+#[derive(Debug, Clone, Default)]
+pub struct Plan {
+    pub files: Vec<PlannedFile>,
+}
+
+impl Plan {
+    pub fn get(&self, path: &str) -> Option<&PlannedFile> {
+        self.files.iter().find(|f| f.path == path)
+    }
+
+    /// Add (or replace) a file computed outside the skeletons, such as fsi.toml.
+    pub fn insert(&mut self, file: PlannedFile) {
+        match self.files.iter_mut().find(|f| f.path == file.path) {
+            Some(existing) => *existing = file,
+            None => {
+                self.files.push(file);
+                self.files.sort_by(|a, b| a.path.cmp(&b.path));
+            }
+        }
+    }
+}
+
+/// Render the embedded skeletons for a request.
+pub fn plan(request: &Request) -> Result<Plan, ScaffoldError> {
+    plan_from(&SKELETONS, request)
+}
+
+/// Render a skeleton tree (the embedded one, or a test fixture) for a request.
+pub fn plan_from(skeletons: &Dir<'_>, request: &Request) -> Result<Plan, ScaffoldError> {
+    let gates = gates::load(skeletons)?;
+    let project = skeletons
+        .get_dir("project")
+        .ok_or(ScaffoldError::NoProjectDir)?;
+    let mut sources = Vec::new();
+    collect_files(project, &mut sources);
+    sources.sort_by(|a, b| a.path().cmp(b.path()));
+
+    let renderer = render::Renderer::new(request);
+    let mut files = Vec::with_capacity(sources.len());
+    for file in sources {
+        let rel = file
+            .path()
+            .strip_prefix("project")
+            .expect("files live under project/");
+        let rel = rel.to_string_lossy().replace('\\', "/");
+        if !gates::allowed(&gates, &rel, &request.answers) {
+            continue;
+        }
+        let (out_path, contents) = match rel.strip_suffix(".jinja") {
+            Some(stripped) => {
+                let rendered = renderer.render(&format!("project/{rel}"), file.contents())?;
+                if rendered.trim().is_empty() {
+                    continue;
+                }
+                (stripped.to_string(), rendered.into_bytes())
+            }
+            None => (rel.clone(), file.contents().to_vec()),
+        };
+        let executable = contents.starts_with(b"#!");
+        files.push(PlannedFile {
+            path: out_path,
+            contents,
+            executable,
+            source: format!("skeletons/project/{rel}"),
+        });
+    }
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(Plan { files })
+}
+
+fn collect_files<'a>(dir: &'a Dir<'a>, out: &mut Vec<&'a include_dir::File<'a>>) {
+    for f in dir.files() {
+        out.push(f);
+    }
+    for d in dir.dirs() {
+        collect_files(d, out);
+    }
+}
+
+/// How [`write`] treats an existing target directory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Existing {
+    /// Refuse a target that exists and is not empty.
+    Refuse,
+    /// Write into it, replacing files the plan names; other files are left alone.
+    Overwrite,
+}
+
+/// What [`write`] did.
+#[derive(Debug, Clone)]
+pub struct Written {
+    pub root: PathBuf,
+    pub files: usize,
+}
+
+/// Put a plan on disk.
+///
+/// A new (or empty) target is built in a hidden staging directory beside it and renamed into
+/// place at the end, so a failure leaves nothing behind. With [`Existing::Overwrite`] each file is
+/// replaced atomically.
+pub fn write(plan: &Plan, target: &Path, existing: Existing) -> Result<Written, ScaffoldError> {
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| ScaffoldError::Io { path, source }
+    };
+    let non_empty = target.exists()
+        && (!target.is_dir()
+            || fs_err::read_dir(target)
+                .map_err(io(target))?
+                .next()
+                .is_some());
+    if non_empty && existing == Existing::Refuse {
+        return Err(ScaffoldError::TargetNotEmpty {
+            path: target.to_path_buf(),
+        });
+    }
+    if non_empty {
+        for f in &plan.files {
+            let dest = target.join(&f.path);
+            crate::fsutil::write_atomic(&dest, &f.contents, f.executable).map_err(io(&dest))?;
+        }
+    } else {
+        let parent = match target.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        fs_err::create_dir_all(&parent).map_err(io(&parent))?;
+        let staging = tempfile::Builder::new()
+            .prefix(".fsi-new-")
+            .tempdir_in(&parent)
+            .map_err(io(&parent))?;
+        for f in &plan.files {
+            let dest = staging.path().join(&f.path);
+            if let Some(dir) = dest.parent() {
+                fs_err::create_dir_all(dir).map_err(io(dir))?;
+            }
+            fs_err::write(&dest, &f.contents).map_err(io(&dest))?;
+            use std::os::unix::fs::PermissionsExt;
+            let mode = if f.executable { 0o755 } else { 0o644 };
+            fs_err::set_permissions(&dest, std::fs::Permissions::from_mode(mode))
+                .map_err(io(&dest))?;
+        }
+        if target.is_dir() {
+            // An empty directory the user made (perhaps their cwd): keep it, move the contents in.
+            for entry in fs_err::read_dir(staging.path()).map_err(io(staging.path()))? {
+                let entry = entry.map_err(io(staging.path()))?;
+                let dest = target.join(entry.file_name());
+                fs_err::rename(entry.path(), &dest).map_err(io(&dest))?;
+            }
+        } else {
+            let staged = staging.keep();
+            if let Err(source) = fs_err::rename(&staged, target) {
+                let _ = fs_err::remove_dir_all(&staged);
+                return Err(ScaffoldError::Io {
+                    path: target.to_path_buf(),
+                    source,
+                });
+            }
+        }
+    }
+    Ok(Written {
+        root: target.to_path_buf(),
+        files: plan.files.len(),
+    })
+}
+
+/// `git init` with branch `main`, everything added, and a first commit.
+pub fn git_init(root: &Path, message: &str) -> Result<String, ScaffoldError> {
+    let git = |source: git2::Error| ScaffoldError::Git {
+        path: root.to_path_buf(),
+        source,
+    };
+    let mut opts = git2::RepositoryInitOptions::new();
+    opts.initial_head("main");
+    let repo = git2::Repository::init_opts(root, &opts).map_err(git)?;
+    let mut index = repo.index().map_err(git)?;
+    index
+        .add_all(["*"], git2::IndexAddOption::DEFAULT, None)
+        .map_err(git)?;
+    index.write().map_err(git)?;
+    let tree_id = index.write_tree().map_err(git)?;
+    let tree = repo.find_tree(tree_id).map_err(git)?;
+    let sig = repo
+        .signature()
+        .or_else(|_| git2::Signature::now("fsi", "fsi@localhost"))
+        .map_err(git)?;
+    let oid = repo
+        .commit(Some("HEAD"), &sig, &sig, message, &tree, &[])
+        .map_err(git)?;
+    Ok(oid.to_string()[..7].to_string())
+}
+
+/// A fresh 256-bit secret as 64 hex characters.
+pub fn new_secret() -> String {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).expect("the OS random source works");
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}

@@ -1,0 +1,156 @@
+//! Template rendering (minijinja, strict undefined) and the scaffold engine's errors.
+
+use std::path::PathBuf;
+
+use miette::{Diagnostic, NamedSource, SourceSpan};
+use minijinja::{Environment, UndefinedBehavior};
+use thiserror::Error;
+
+use super::Request;
+use crate::error::{Classify, ExitStatus};
+
+#[derive(Debug, Error, Diagnostic)]
+pub enum ScaffoldError {
+    #[error("`{name}` is not a usable project name")]
+    #[diagnostic(
+        code(fsi::new::name),
+        help("use letters, digits and single dashes, starting with a letter, e.g. `my-app`")
+    )]
+    BadName { name: String },
+
+    #[error("{path} exists and is not empty")]
+    #[diagnostic(
+        code(fsi::new::not_empty),
+        help(
+            "choose a new directory, or pass --force to write into it (files fsi generates are replaced; others are kept)"
+        )
+    )]
+    TargetNotEmpty { path: PathBuf },
+
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Template(Box<TemplateError>),
+
+    #[error("bad gate file {file}: {message}")]
+    #[diagnostic(code(fsi::new::gate))]
+    BadGate { file: String, message: String },
+
+    #[error("the embedded skeletons have no project/ directory")]
+    #[diagnostic(code(fsi::new::skeletons))]
+    NoProjectDir,
+
+    #[error("cannot write {path}")]
+    #[diagnostic(code(fsi::new::io))]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
+    #[error("git failed in {path}")]
+    #[diagnostic(code(fsi::new::git))]
+    Git {
+        path: PathBuf,
+        #[source]
+        source: git2::Error,
+    },
+}
+
+/// A skeleton template that does not render, pointing into the template.
+#[derive(Debug, Error, Diagnostic)]
+#[error("template error in {name}: {message}")]
+#[diagnostic(
+    code(fsi::new::template),
+    help("this is a bug in the skeleton; every skeleton is rendered by fsi's test suite")
+)]
+pub struct TemplateError {
+    pub name: String,
+    pub message: String,
+    #[source_code]
+    src: NamedSource<String>,
+    #[label("{message}")]
+    span: Option<SourceSpan>,
+}
+
+impl Classify for ScaffoldError {
+    fn exit_status(&self) -> ExitStatus {
+        match self {
+            ScaffoldError::BadName { .. } => ExitStatus::Invalid,
+            ScaffoldError::TargetNotEmpty { .. } => ExitStatus::Refused,
+            ScaffoldError::Template(_)
+            | ScaffoldError::BadGate { .. }
+            | ScaffoldError::NoProjectDir
+            | ScaffoldError::Io { .. }
+            | ScaffoldError::Git { .. } => ExitStatus::Failure,
+        }
+    }
+}
+
+pub(super) struct Renderer {
+    env: Environment<'static>,
+    ctx: minijinja::Value,
+}
+
+impl Renderer {
+    pub(super) fn new(request: &Request) -> Renderer {
+        let mut env = Environment::new();
+        env.set_undefined_behavior(UndefinedBehavior::Strict);
+        env.set_syntax(
+            minijinja::syntax::SyntaxConfig::builder()
+                .keep_trailing_newline(true)
+                .build()
+                .expect("default delimiters are valid"),
+        );
+        let a = &request.answers;
+        let n = &request.names;
+        let ctx = minijinja::context! {
+            project_name => &n.project_name,
+            project_slug => &n.project_slug,
+            package_name => &n.package_name,
+            project_title => &n.project_title,
+            PROJECT => &n.project_upper,
+            features => minijinja::context! {
+                auth => a.auth,
+                realtime => a.realtime,
+                deploy => a.deploy,
+            },
+            database => a.database.as_str(),
+            backend_port => 5000,
+            frontend_port => 5173,
+            jwt_secret => &request.jwt_secret,
+            fsi_version => env!("CARGO_PKG_VERSION"),
+        };
+        Renderer { env, ctx }
+    }
+
+    pub(super) fn render(&self, name: &str, source: &[u8]) -> Result<String, ScaffoldError> {
+        let text = String::from_utf8_lossy(source).into_owned();
+        let fail = |e: minijinja::Error| {
+            let span = e
+                .range()
+                .map(|r| SourceSpan::from(r.start..r.end))
+                .or_else(|| {
+                    e.line().map(|line| {
+                        let start: usize = text
+                            .split_inclusive('\n')
+                            .take(line - 1)
+                            .map(str::len)
+                            .sum();
+                        let len = text[start..].find('\n').unwrap_or(text.len() - start);
+                        SourceSpan::from(start..start + len)
+                    })
+                });
+            ScaffoldError::Template(Box::new(TemplateError {
+                name: format!("skeletons/{name}"),
+                message: e
+                    .detail()
+                    .map(str::to_string)
+                    .unwrap_or_else(|| e.kind().to_string()),
+                src: NamedSource::new(format!("skeletons/{name}"), text.clone()),
+                span,
+            }))
+        };
+        let tmpl = self.env.template_from_str(&text).map_err(fail)?;
+        tmpl.render(&self.ctx).map_err(fail)
+    }
+}

@@ -1,0 +1,298 @@
+//! Background services for gates and checks: a backend that `curl -sf …/health` needs, a preview
+//! server for browser flows.
+//!
+//! A service is a shell command started in its own process group with its output sent to a log
+//! file, a readiness probe (HTTP 2xx or a TCP connect) polled until a timeout, and a stop that
+//! terminates the whole group (SIGTERM, a grace period, SIGKILL) — on success, failure, interrupt
+//! and drop alike, so no process outlives the run.
+
+use std::collections::BTreeMap;
+use std::net::{TcpListener, TcpStream, ToSocketAddrs};
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use miette::Diagnostic;
+use nix::sys::signal::{Signal, killpg};
+use nix::unistd::Pid;
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+use crate::error::{Classify, ExitStatus};
+
+/// A service as declared in fsi.toml `[services.NAME]` or a session's `<services>`.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServiceSpec {
+    /// Shell command (`bash -c`); `{port}` is replaced by the service's port.
+    pub command: String,
+    /// Working directory, relative to the project root.
+    pub cwd: Option<PathBuf>,
+    /// The port the service listens on; `0` picks a free loopback port at start.
+    pub port: Option<u16>,
+    /// Readiness probe: `http://…` (2xx wanted) or `tcp://host:port`; `{port}` is replaced.
+    pub ready: Option<String>,
+    /// How long to wait for readiness, e.g. `"60s"`, `"500ms"`, `"2m"`.
+    pub ready_timeout: Option<String>,
+    /// Log file for stdout and stderr, relative to the project root
+    /// (default `.fsi/logs/<name>.log`).
+    pub log: Option<PathBuf>,
+    /// Extra environment; `{port}` is replaced in values.
+    pub env: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Error, Diagnostic)]
+pub enum ServiceError {
+    #[error("service `{name}`: cannot start `{command}`")]
+    #[diagnostic(code(fsi::service::spawn))]
+    Spawn {
+        name: String,
+        command: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("service `{name}` exited with {status} before it was ready\n{log_tail}")]
+    #[diagnostic(code(fsi::service::exited), help("the whole log is in {log}"))]
+    Exited {
+        name: String,
+        status: String,
+        log: String,
+        log_tail: String,
+    },
+    #[error("service `{name}` was not ready at {probe} within {timeout:?}\n{log_tail}")]
+    #[diagnostic(
+        code(fsi::service::not_ready),
+        help("raise ready_timeout, or read the whole log in {log}")
+    )]
+    NotReady {
+        name: String,
+        probe: String,
+        timeout: Duration,
+        log: String,
+        log_tail: String,
+    },
+    #[error("service `{name}`: {message}")]
+    #[diagnostic(code(fsi::service::config))]
+    Config { name: String, message: String },
+}
+
+impl Classify for ServiceError {
+    fn exit_status(&self) -> ExitStatus {
+        match self {
+            ServiceError::Config { .. } => ExitStatus::Invalid,
+            _ => ExitStatus::Failure,
+        }
+    }
+}
+
+/// Parse `"30s"`, `"500ms"`, `"2m"` or a bare number of seconds.
+pub fn parse_duration(text: &str) -> Option<Duration> {
+    let t = text.trim();
+    let (num, unit) = match t.find(|c: char| !(c.is_ascii_digit() || c == '.')) {
+        Some(i) => (&t[..i], t[i..].trim()),
+        None => (t, "s"),
+    };
+    let n: f64 = num.parse().ok()?;
+    let secs = match unit {
+        "ms" => n / 1000.0,
+        "s" | "" => n,
+        "m" | "min" => n * 60.0,
+        "h" => n * 3600.0,
+        _ => return None,
+    };
+    (secs >= 0.0).then(|| Duration::from_secs_f64(secs))
+}
+
+/// A free TCP port on 127.0.0.1 (bound and released; good enough to hand to a child).
+pub fn free_port() -> std::io::Result<u16> {
+    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+/// A service that is up. Dropping it stops it.
+#[derive(Debug)]
+pub struct Running {
+    pub name: String,
+    pub port: Option<u16>,
+    pub log: PathBuf,
+    child: Option<Child>,
+}
+
+impl Running {
+    /// The process (and process group) id.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
+    /// Terminate the whole process group: SIGTERM, wait up to `grace`, then SIGKILL.
+    pub fn stop(&mut self, grace: Duration) {
+        let Some(mut child) = self.child.take() else {
+            return;
+        };
+        let pgid = Pid::from_raw(child.id() as i32);
+        let _ = killpg(pgid, Signal::SIGTERM);
+        let deadline = Instant::now() + grace;
+        loop {
+            // The leader may be gone while children of the group live on: probe the group.
+            let leader_done = matches!(child.try_wait(), Ok(Some(_)));
+            let group_alive = killpg(pgid, None).is_ok();
+            if leader_done && !group_alive {
+                return;
+            }
+            if Instant::now() >= deadline {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(25));
+        }
+        let _ = killpg(pgid, Signal::SIGKILL);
+        let _ = child.wait();
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.stop(Duration::from_secs(3));
+    }
+}
+
+fn substitute(text: &str, port: Option<u16>) -> String {
+    match port {
+        Some(p) => text.replace("{port}", &p.to_string()),
+        None => text.to_string(),
+    }
+}
+
+fn log_tail(path: &Path, lines: usize) -> String {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let all: Vec<&str> = text.lines().collect();
+    let start = all.len().saturating_sub(lines);
+    all[start..]
+        .iter()
+        .map(|l| format!("  | {l}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Start a service and wait until its probe answers. `root` is the project root.
+pub fn start(name: &str, spec: &ServiceSpec, root: &Path) -> Result<Running, ServiceError> {
+    let config = |message: String| ServiceError::Config {
+        name: name.to_string(),
+        message,
+    };
+    if spec.command.trim().is_empty() {
+        return Err(config("`command` is empty".into()));
+    }
+    let port = match spec.port {
+        Some(0) => Some(free_port().map_err(|e| config(format!("no free port: {e}")))?),
+        other => other,
+    };
+    let timeout = match &spec.ready_timeout {
+        Some(t) => parse_duration(t)
+            .ok_or_else(|| config(format!("ready_timeout `{t}` is not a duration")))?,
+        None => Duration::from_secs(60),
+    };
+    let log = root.join(
+        spec.log
+            .clone()
+            .unwrap_or_else(|| PathBuf::from(format!(".fsi/logs/{name}.log"))),
+    );
+    if let Some(dir) = log.parent() {
+        fs_err::create_dir_all(dir).map_err(|e| config(e.to_string()))?;
+    }
+    let out = std::fs::File::create(&log)
+        .map_err(|e| config(format!("cannot create {}: {e}", log.display())))?;
+    let err = out.try_clone().map_err(|e| config(e.to_string()))?;
+    let command = substitute(&spec.command, port);
+    let mut cmd = Command::new("bash");
+    cmd.arg("-c")
+        .arg(&command)
+        .current_dir(root.join(spec.cwd.clone().unwrap_or_default()))
+        .stdin(Stdio::null())
+        .stdout(out)
+        .stderr(err)
+        .process_group(0);
+    for (k, v) in &spec.env {
+        cmd.env(k, substitute(v, port));
+    }
+    if let Some(p) = port {
+        cmd.env("PORT", p.to_string());
+    }
+    let child = cmd.spawn().map_err(|source| ServiceError::Spawn {
+        name: name.to_string(),
+        command: command.clone(),
+        source,
+    })?;
+    let mut running = Running {
+        name: name.to_string(),
+        port,
+        log: log.clone(),
+        child: Some(child),
+    };
+    let Some(probe) = spec.ready.as_deref().map(|p| substitute(p, port)) else {
+        return Ok(running);
+    };
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(child) = running.child.as_mut()
+            && let Ok(Some(status)) = child.try_wait()
+        {
+            running.stop(Duration::from_millis(200));
+            return Err(ServiceError::Exited {
+                name: name.to_string(),
+                status: status.to_string(),
+                log: log.display().to_string(),
+                log_tail: log_tail(&log, 20),
+            });
+        }
+        if probe_once(&probe) {
+            return Ok(running);
+        }
+        if Instant::now() >= deadline {
+            running.stop(Duration::from_secs(2));
+            return Err(ServiceError::NotReady {
+                name: name.to_string(),
+                probe,
+                timeout,
+                log: log.display().to_string(),
+                log_tail: log_tail(&log, 20),
+            });
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// One readiness probe: HTTP 2xx, or a TCP connect.
+pub fn probe_once(probe: &str) -> bool {
+    if let Some(addr) = probe.strip_prefix("tcp://") {
+        return addr
+            .to_socket_addrs()
+            .ok()
+            .into_iter()
+            .flatten()
+            .any(|a| TcpStream::connect_timeout(&a, Duration::from_millis(500)).is_ok());
+    }
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .timeout_global(Some(Duration::from_secs(2)))
+        .http_status_as_error(false)
+        .build()
+        .into();
+    match agent.get(probe).call() {
+        Ok(resp) => resp.status().is_success(),
+        Err(_) => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("30s"), Some(Duration::from_secs(30)));
+        assert_eq!(parse_duration("500ms"), Some(Duration::from_millis(500)));
+        assert_eq!(parse_duration("2m"), Some(Duration::from_secs(120)));
+        assert_eq!(parse_duration("5"), Some(Duration::from_secs(5)));
+        assert_eq!(parse_duration("soon"), None);
+        assert_eq!(parse_duration("5 parsecs"), None);
+    }
+}

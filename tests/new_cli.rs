@@ -1,0 +1,117 @@
+//! `fsi new` through the real binary.
+
+use std::process::Command;
+
+fn fsi() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_fsi"))
+}
+
+#[test]
+fn dry_run_lists_the_plan_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = fsi()
+        .current_dir(dir.path())
+        .args(["new", "shop", "--yes", "--dry-run"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(stdout.lines().any(|l| l.ends_with(" fsi.toml")), "{stdout}");
+    assert!(
+        stdout.lines().any(|l| l.ends_with(" docs/PROGRESS.md")),
+        "{stdout}"
+    );
+    assert!(!dir.path().join("shop").exists());
+}
+
+#[test]
+fn new_writes_config_and_commits_then_refuses_a_second_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let ok = fsi()
+        .current_dir(dir.path())
+        .args([
+            "new",
+            "shop",
+            "--yes",
+            "--no-realtime",
+            "--database",
+            "postgresql",
+        ])
+        .output()
+        .unwrap();
+    assert!(ok.status.success(), "{ok:?}");
+    let root = dir.path().join("shop");
+    let config: toml::Table = std::fs::read_to_string(root.join("fsi.toml"))
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_eq!(config["project"]["name"].as_str(), Some("shop"));
+    assert_eq!(config["answers"]["realtime"].as_bool(), Some(false));
+    assert_eq!(config["answers"]["database"].as_str(), Some("postgresql"));
+    assert_eq!(config["vars"]["PROJECT"].as_str(), Some("SHOP"));
+
+    let repo = git2::Repository::open(&root).unwrap();
+    assert_eq!(repo.head().unwrap().shorthand().unwrap(), "main");
+    assert!(
+        repo.statuses(None).unwrap().is_empty(),
+        "everything generated is committed (or ignored)"
+    );
+
+    // fsi's output ends with the project's own front-door commands.
+    let stderr = String::from_utf8(ok.stderr).unwrap();
+    assert!(stderr.contains("cd shop"), "{stderr}");
+
+    let before = std::fs::read(root.join("fsi.toml")).unwrap();
+    let again = fsi()
+        .current_dir(dir.path())
+        .args(["new", "shop", "--yes"])
+        .output()
+        .unwrap();
+    assert_eq!(again.status.code(), Some(3), "{again:?}");
+    let stderr = String::from_utf8(again.stderr).unwrap();
+    assert!(stderr.contains("exists and is not empty"), "{stderr}");
+    assert!(stderr.contains("--force"), "{stderr}");
+    assert_eq!(std::fs::read(root.join("fsi.toml")).unwrap(), before);
+}
+
+#[test]
+fn bad_names_and_missing_names_are_usage_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = fsi()
+        .current_dir(dir.path())
+        .args(["new", "9lives", "--yes"])
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("not a usable project name"));
+
+    // No TTY and no name: nothing is asked, a clear usage error instead.
+    let none = fsi()
+        .current_dir(dir.path())
+        .args(["new"])
+        .output()
+        .unwrap();
+    assert_eq!(none.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&none.stderr).contains("needs a NAME"));
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+}
+
+#[test]
+fn force_writes_into_a_non_empty_directory_and_keeps_other_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("shop");
+    std::fs::create_dir(&root).unwrap();
+    std::fs::write(root.join("NOTES.txt"), "mine\n").unwrap();
+    let out = fsi()
+        .current_dir(dir.path())
+        .args(["new", "shop", "--yes", "--force", "--no-git"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(
+        std::fs::read_to_string(root.join("NOTES.txt")).unwrap(),
+        "mine\n"
+    );
+    assert!(root.join("fsi.toml").is_file());
+    assert!(!root.join(".git").exists());
+}

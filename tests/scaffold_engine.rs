@@ -1,0 +1,191 @@
+//! The scaffold engine on a small fixture skeleton and on the real embedded skeletons.
+
+use fsi::scaffold::{self, Answers, Database, Existing, Names, Request};
+use include_dir::{Dir, include_dir};
+
+static FIXTURE: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/tests/fixtures/skeleton");
+
+fn request(answers: Answers) -> Request {
+    Request {
+        names: Names::new("Demo-Shop").unwrap(),
+        answers,
+        jwt_secret: "0".repeat(64),
+    }
+}
+
+fn paths(plan: &scaffold::Plan) -> Vec<&str> {
+    plan.files.iter().map(|f| f.path.as_str()).collect()
+}
+
+#[test]
+fn names_are_derived_and_validated() {
+    let n = Names::new("Demo-Shop").unwrap();
+    assert_eq!(n.project_slug, "demo-shop");
+    assert_eq!(n.package_name, "demo_shop");
+    assert_eq!(n.project_title, "Demo Shop");
+    assert_eq!(n.project_upper, "DEMO_SHOP");
+    for bad in ["", "1app", "my--app", "app-", "my/app", "héllo"] {
+        assert!(Names::new(bad).is_err(), "{bad:?} should be refused");
+    }
+}
+
+#[test]
+fn gates_templates_and_modes() {
+    let plan = scaffold::plan_from(&FIXTURE, &request(Answers::default())).unwrap();
+    // broken.txt.jinja is gated off by an always-false condition, pg.txt by the database.
+    assert_eq!(
+        paths(&plan),
+        ["feature/auth.txt", "maybe.txt", "plain.txt", "scripts/run"]
+    );
+    let run = plan.get("scripts/run").unwrap();
+    assert!(run.executable);
+    assert_eq!(run.contents, b"#!/usr/bin/env bash\necho demo-shop\n");
+    // Non-template files are copied byte for byte, braces included.
+    assert_eq!(
+        plan.get("plain.txt").unwrap().contents,
+        b"plain {{ not rendered }}\n"
+    );
+    // `{%- %}` eats the newline before a tag; the trailing newline is kept.
+    assert_eq!(
+        plan.get("maybe.txt").unwrap().contents,
+        b"realtime on for demo_shop\n"
+    );
+
+    let off = Answers {
+        auth: false,
+        realtime: false,
+        database: Database::Postgresql,
+        ..Answers::default()
+    };
+    let plan = scaffold::plan_from(&FIXTURE, &request(off)).unwrap();
+    // maybe.txt renders empty and is skipped; pg.txt appears; auth.txt goes.
+    assert_eq!(paths(&plan), ["feature/pg.txt", "plain.txt", "scripts/run"]);
+}
+
+#[test]
+fn template_errors_point_into_the_template() {
+    let err = scaffold::plan_from(&NO_GATES, &request(Answers::default())).unwrap_err();
+    let rendered = format!("{:?}", miette::Report::new(err));
+    assert!(
+        rendered.contains("skeletons/project/broken.txt.jinja"),
+        "{rendered}"
+    );
+    assert!(rendered.contains("missing_variable"), "{rendered}");
+    assert!(
+        rendered.contains("2 │"),
+        "the caret points at line 2:\n{rendered}"
+    );
+}
+
+static NO_GATES: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/tests/fixtures/skeleton-ungated");
+
+#[test]
+fn write_refuses_non_empty_targets_and_leaves_nothing_half_written() {
+    let plan = scaffold::plan_from(&FIXTURE, &request(Answers::default())).unwrap();
+    let root = tempfile::tempdir().unwrap();
+    let target = root.path().join("app");
+    scaffold::write(&plan, &target, Existing::Refuse).unwrap();
+    assert!(target.join("scripts/run").is_file());
+
+    // A second write refuses and changes nothing.
+    std::fs::write(target.join("plain.txt"), "user edit\n").unwrap();
+    let err = scaffold::write(&plan, &target, Existing::Refuse).unwrap_err();
+    assert!(matches!(
+        err,
+        scaffold::ScaffoldError::TargetNotEmpty { .. }
+    ));
+    assert_eq!(
+        std::fs::read_to_string(target.join("plain.txt")).unwrap(),
+        "user edit\n"
+    );
+
+    // An empty existing directory is fine (the user's fresh cwd).
+    let empty = root.path().join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    scaffold::write(&plan, &empty, Existing::Refuse).unwrap();
+    assert!(empty.join("plain.txt").is_file());
+
+    // No staging directories are left next to the targets.
+    let leftovers: Vec<_> = std::fs::read_dir(root.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(".fsi"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+#[test]
+fn a_failed_write_leaves_no_target_behind() {
+    let plan = scaffold::plan_from(&FIXTURE, &request(Answers::default())).unwrap();
+    let root = tempfile::tempdir().unwrap();
+    // The parent of the target is a file: staging cannot be created, nothing may appear.
+    std::fs::write(root.path().join("blocker"), "").unwrap();
+    let target = root.path().join("blocker/app");
+    assert!(scaffold::write(&plan, &target, Existing::Refuse).is_err());
+    assert!(!target.exists());
+}
+
+#[test]
+fn git_init_makes_one_commit_on_main() {
+    let plan = scaffold::plan_from(&FIXTURE, &request(Answers::default())).unwrap();
+    let root = tempfile::tempdir().unwrap();
+    let target = root.path().join("app");
+    scaffold::write(&plan, &target, Existing::Refuse).unwrap();
+    let hash = scaffold::git_init(&target, "chore: scaffold").unwrap();
+    let repo = git2::Repository::open(&target).unwrap();
+    let head = repo.head().unwrap();
+    assert_eq!(head.shorthand().unwrap(), "main");
+    let commit = head.peel_to_commit().unwrap();
+    assert!(commit.id().to_string().starts_with(&hash));
+    assert_eq!(commit.message().unwrap(), "chore: scaffold");
+    assert_eq!(commit.tree().unwrap().len(), 4); // feature/, maybe.txt, plain.txt, scripts/
+    assert!(repo.statuses(None).unwrap().is_empty());
+}
+
+/// Every embedded skeleton renders for every combination of answers, and every Python file it
+/// produces parses.
+#[test]
+fn every_skeleton_renders_for_every_feature_combination() {
+    for answers in Answers::all_combinations() {
+        let plan = scaffold::plan(&request(answers.clone()))
+            .unwrap_or_else(|e| panic!("{answers:?}: {:?}", miette::Report::new(e)));
+        assert!(!plan.files.is_empty());
+        for f in &plan.files {
+            assert!(!f.path.ends_with(".jinja"), "{}", f.path);
+            if f.path.ends_with(".py") {
+                let text = std::str::from_utf8(&f.contents).unwrap();
+                if let Err(e) = ruff_python_parser::parse_module(text) {
+                    panic!("{answers:?}: {} does not parse: {e}", f.path);
+                }
+            }
+            if f.path.ends_with(".toml") {
+                let text = std::str::from_utf8(&f.contents).unwrap();
+                if let Err(e) = text.parse::<toml::Table>() {
+                    panic!("{answers:?}: {} is not TOML: {e}", f.path);
+                }
+            }
+            if (f.path.ends_with(".yml") || f.path.ends_with(".yaml"))
+                && let Err(e) = serde_yaml::from_slice::<serde_yaml::Value>(&f.contents)
+            {
+                panic!("{answers:?}: {} is not YAML: {e}", f.path);
+            }
+            if f.path.ends_with(".json")
+                && let Err(e) = serde_json::from_slice::<serde_json::Value>(&f.contents)
+            {
+                panic!("{answers:?}: {} is not JSON: {e}", f.path);
+            }
+        }
+    }
+}
+
+/// The rendered tree for the default answers, as a list of paths with their modes.
+#[test]
+fn default_tree_snapshot() {
+    let plan = scaffold::plan(&request(Answers::default())).unwrap();
+    let listing: Vec<String> = plan
+        .files
+        .iter()
+        .map(|f| format!("{} {}", if f.executable { "x" } else { "-" }, f.path))
+        .collect();
+    insta::assert_snapshot!(listing.join("\n"));
+}

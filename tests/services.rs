@@ -1,0 +1,143 @@
+//! Background services: start, readiness, failure reporting, and stopping the whole process group.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use fsi::services::{self, ServiceError, ServiceSpec};
+
+/// Alive and not a zombie.
+fn alive(pid: u32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(stat) => {
+            let state = stat.rsplit(')').next().unwrap_or("").trim_start();
+            !state.starts_with('Z')
+        }
+        Err(_) => false,
+    }
+}
+
+fn wait_dead(pid: u32) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while Instant::now() < deadline {
+        if !alive(pid) {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    false
+}
+
+fn read_pid(path: &Path) -> u32 {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        if let Ok(t) = std::fs::read_to_string(path)
+            && let Ok(p) = t.trim().parse()
+        {
+            return p;
+        }
+        assert!(Instant::now() < deadline, "no pid file {}", path.display());
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn http_service_becomes_ready_and_its_whole_group_is_stopped() {
+    let root = tempfile::tempdir().unwrap();
+    std::fs::write(root.path().join("index.html"), "hello").unwrap();
+    let spec = ServiceSpec {
+        // A grandchild that would be orphaned if only the leader were killed.
+        command:
+            "sleep 1000 & echo $! > grandchild.pid; python3 -m http.server {port} --bind 127.0.0.1"
+                .into(),
+        port: Some(0),
+        ready: Some("http://127.0.0.1:{port}/index.html".into()),
+        ready_timeout: Some("20s".into()),
+        ..ServiceSpec::default()
+    };
+    let mut running = services::start("web", &spec, root.path()).unwrap();
+    let port = running.port.unwrap();
+    assert_ne!(port, 0);
+    assert!(services::probe_once(&format!("http://127.0.0.1:{port}/")));
+    assert!(services::probe_once(&format!("tcp://127.0.0.1:{port}")));
+    let leader = running.pid().unwrap();
+    let grandchild = read_pid(&root.path().join("grandchild.pid"));
+    assert!(alive(leader) && alive(grandchild));
+
+    running.stop(Duration::from_secs(2));
+    assert!(wait_dead(leader), "leader {leader} survived");
+    assert!(wait_dead(grandchild), "grandchild {grandchild} survived");
+    assert!(!services::probe_once(&format!("tcp://127.0.0.1:{port}")));
+    // The log went where it was told to.
+    assert!(root.path().join(".fsi/logs/web.log").is_file());
+}
+
+#[test]
+fn a_service_that_exits_early_is_reported_with_its_log() {
+    let root = tempfile::tempdir().unwrap();
+    let spec = ServiceSpec {
+        command: "echo 'boom: port taken' >&2; exit 3".into(),
+        ready: Some("tcp://127.0.0.1:1".into()),
+        ready_timeout: Some("10s".into()),
+        ..ServiceSpec::default()
+    };
+    let err = services::start("api", &spec, root.path()).unwrap_err();
+    match &err {
+        ServiceError::Exited {
+            status, log_tail, ..
+        } => {
+            assert!(status.contains('3'), "{status}");
+            assert!(log_tail.contains("boom: port taken"), "{log_tail}");
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+}
+
+#[test]
+fn a_service_that_never_becomes_ready_times_out_and_is_killed() {
+    let root = tempfile::tempdir().unwrap();
+    let port = services::free_port().unwrap();
+    let spec = ServiceSpec {
+        // Ignores SIGTERM, so only the SIGKILL after the grace period ends it.
+        command: "trap '' TERM; echo $$ > leader.pid; sleep 1000 & echo $! > child.pid; wait"
+            .into(),
+        ready: Some(format!("tcp://127.0.0.1:{port}")),
+        ready_timeout: Some("700ms".into()),
+        ..ServiceSpec::default()
+    };
+    let started = Instant::now();
+    let err = services::start("stuck", &spec, root.path()).unwrap_err();
+    assert!(matches!(err, ServiceError::NotReady { .. }), "{err:?}");
+    assert!(started.elapsed() < Duration::from_secs(10));
+    let child = read_pid(&root.path().join("child.pid"));
+    assert!(wait_dead(child), "child {child} survived");
+}
+
+#[test]
+fn dropping_a_running_service_stops_it() {
+    let root = tempfile::tempdir().unwrap();
+    let spec = ServiceSpec {
+        command: "echo $$ > leader.pid; exec sleep 1000".into(),
+        ..ServiceSpec::default()
+    };
+    let pid = {
+        let running = services::start("sleeper", &spec, root.path()).unwrap();
+        let pid = running.pid().unwrap();
+        assert!(alive(pid));
+        pid
+    };
+    assert!(wait_dead(pid), "{pid} survived the drop");
+}
+
+#[test]
+fn bad_configuration_is_invalid_input() {
+    let root = tempfile::tempdir().unwrap();
+    let spec = ServiceSpec {
+        command: "true".into(),
+        ready_timeout: Some("whenever".into()),
+        ..ServiceSpec::default()
+    };
+    let err = services::start("x", &spec, root.path()).unwrap_err();
+    assert!(matches!(err, ServiceError::Config { .. }));
+    use fsi::error::Classify;
+    assert_eq!(err.exit_status(), fsi::error::ExitStatus::Invalid);
+}
