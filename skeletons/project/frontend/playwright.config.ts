@@ -3,13 +3,17 @@ import { defineConfig } from '@playwright/test';
 // End-to-end specs run in the system's Chromium (Debian: `apt-get install chromium`), driven by
 // Playwright; no browser download (`npx playwright install` is never needed).
 //
-// The app under test must be served with /api and /ws proxied to a running backend:
-//   - E2E_BASE_URL set: use that server as is (nginx in front of the built SPA, `vite preview`, ...);
-//   - otherwise `vite preview` is started on port 4173 (run `npm run build` first), proxying to
-//     VITE_BACKEND_URL (default http://127.0.0.1:5000).
-// The auth flow waits for the access token to expire: start the backend with
-// ACCESS_TOKEN_TTL_SECONDS=3 (anything up to 10 works).
-const baseURL = process.env.E2E_BASE_URL ?? 'http://127.0.0.1:4173';
+// What the specs run against:
+//   - E2E_BASE_URL set: that server as is (nginx in front of the built SPA, a dev server, ...),
+//     with /api and /ws proxied to a backend whose access tokens live at most 10 s
+//     (ACCESS_TOKEN_TTL_SECONDS=3): the auth flow waits for one to expire.
+//   - otherwise Playwright starts the backend (e2e/serve-backend.mjs: fresh SQLite database,
+//     3 s access tokens; or VITE_BACKEND_URL, an already running one) and `vite preview` of the
+//     last `npm run build` on port 4173, proxying to it.
+const external = process.env.E2E_BASE_URL;
+const baseURL = external ?? 'http://127.0.0.1:4173';
+const backendPort = process.env.E2E_BACKEND_PORT ?? '5099';
+const backendURL = process.env.VITE_BACKEND_URL ?? `http://127.0.0.1:${backendPort}`;
 
 export default defineConfig({
   testDir: './e2e',
@@ -40,12 +44,26 @@ export default defineConfig({
       ],
     },
   },
-  webServer: process.env.E2E_BASE_URL
+  webServer: external
     ? undefined
-    : {
-        command: 'npm run preview',
-        url: baseURL,
-        reuseExistingServer: true,
-        timeout: 30_000,
-      },
+    : [
+        ...(process.env.VITE_BACKEND_URL
+          ? []
+          : [
+              {
+                command: 'node e2e/serve-backend.mjs',
+                url: `${backendURL}/health`,
+                env: { PORT: backendPort },
+                reuseExistingServer: false,
+                timeout: 120_000,
+              },
+            ]),
+        {
+          command: 'npm run preview',
+          url: baseURL,
+          env: { VITE_BACKEND_URL: backendURL },
+          reuseExistingServer: false,
+          timeout: 30_000,
+        },
+      ],
 });
