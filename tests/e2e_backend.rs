@@ -8,7 +8,9 @@ mod common;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::time::Duration;
 
+use common::ws::{Frame, WsClient};
 use common::{clean_command, combined, compose, fsi, http, nginx, run, run_ok, tool};
 use serde_json::json;
 
@@ -251,6 +253,28 @@ fn generated_backend_runs_for_real() {
             .contains("max-age=31536000"),
         "{asset:?}"
     );
+    // Live updates through nginx's WebSocket upgrade: auth by first message, then events.
+    let wait = Duration::from_secs(10);
+    let mut live = WsClient::connect_tls(https_port, "/ws/items").unwrap();
+    live.send_text(&json!({"type": "auth", "token": token}).to_string())
+        .unwrap();
+    assert_eq!(live.recv_json(wait), json!({"type": "ready"}));
+    let created = http::post_json(
+        &front.https("/api/items"),
+        &json!({"title": "Through nginx", "price": "3"}),
+        &[("Authorization", &bearer)],
+    )
+    .unwrap();
+    assert_eq!(created.status, 201, "{created:?}");
+    let event = live.recv_json(wait);
+    assert_eq!(event["type"], "item.created", "{event}");
+    assert_eq!(event["data"], created.json()["data"]);
+    let mut intruder = WsClient::connect_tls(https_port, "/ws/items").unwrap();
+    intruder
+        .send_text(r#"{"type": "auth", "token": "forged"}"#)
+        .unwrap();
+    assert_eq!(intruder.recv(wait), Ok(Frame::Close(4401)));
+
     let redirect = http::get(&front.http("/items?x=1")).unwrap();
     assert_eq!(redirect.status, 301, "{redirect:?}");
     assert_eq!(

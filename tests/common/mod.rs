@@ -13,6 +13,7 @@ pub mod nginx;
 pub mod postgres;
 pub mod process;
 pub mod redis;
+pub mod ws;
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
