@@ -5,11 +5,15 @@ from __future__ import annotations
 import base64
 import json
 import time
+from dataclasses import replace
 from datetime import datetime
 
 import jwt
+import pytest
 from sqlalchemy import select
 
+from app.config import ConfigError
+from app.main import create_app
 from app.modules.auth.models import RefreshToken, User
 from app.modules.auth.security import hash_token
 from tests.helpers import TEST_JWT_SECRET, bearer, register
@@ -243,3 +247,9 @@ async def test_expired_refresh_token_is_rejected(client, user):
         claims(user["user"]["id"], type="refresh", iat=past, exp=past + 60, fam="x"), TEST_JWT_SECRET, "HS256"
     )
     assert (await refresh(client, token)).status_code == 401
+
+
+def test_app_refuses_to_start_without_a_strong_secret(settings):
+    for secret in (None, "short"):
+        with pytest.raises(ConfigError):
+            create_app(replace(settings, app_env="development", jwt_secret=secret))
