@@ -373,7 +373,8 @@ fn validate(set: &mut PlanSet) {
                         format!("session {id} requires {}, which is not in the plan", d.id),
                     )
                     .at(d.loc.file, d.loc.span.clone(), "unknown session");
-                    if let Some(best) = did_you_mean(&d.id, &ids) {
+                    let others: Vec<&str> = ids.iter().copied().filter(|c| c != id).collect();
+                    if let Some(best) = did_you_mean(&d.id, &others) {
                         p = p.help(format!("did you mean `{best}`?"));
                     }
                     set.problems.push(p);
@@ -466,7 +467,7 @@ pub fn did_you_mean<'a>(wanted: &str, candidates: &[&'a str]) -> Option<&'a str>
         .iter()
         .map(|c| (strsim::normalized_damerau_levenshtein(wanted, c), *c))
         .filter(|(score, _)| *score >= 0.6)
-        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .max_by(|a, b| a.0.total_cmp(&b.0).then_with(|| graph::cmp_ids(b.1, a.1)))
         .map(|(_, c)| c)
 }
 

@@ -11,7 +11,7 @@ use super::scan::{Block, Node, find_sessions};
 
 /// Session id grammar (guide §2.1) plus the template form `FE-{N}`.
 pub static ID_RE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^[A-Z][A-Z0-9]*(-[A-Za-z0-9]+)*-(\d+[a-z]?|\{[A-Za-z_-]+\})$").unwrap()
+    Regex::new(r"^[A-Z][A-Z0-9]*(-[A-Za-z0-9]+)*-(\d+[a-z]?|\{[A-Za-z_-]+(?:[+-]\d+)?\})$").unwrap()
 });
 
 /// Session ids inside free text (v1.7 metadata dependencies).
@@ -109,7 +109,7 @@ fn parse_block(
         source: path.to_path_buf(),
     };
     let mut v17 = false;
-    let mut v110 = false;
+    let mut v110 = s.version.is_some();
     let loc = |n: &Node| Loc {
         file,
         span: n.tag_span.clone(),
@@ -160,11 +160,11 @@ fn parse_block(
                 }
             }
             "dependencies" | "depends" => {
-                if child.children.is_empty() && !child.trimmed().is_empty() {
+                if child.name == "dependencies"
+                    && child.children.is_empty()
+                    && !child.trimmed().is_empty()
+                {
                     text_deps(&mut s, file, child, src);
-                }
-                if child.tag_span == child.span {
-                    v110 = true; // <dependencies/>
                 }
                 if child.name == "depends" {
                     legacy_depends(&mut s, file, child, problems);

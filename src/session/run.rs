@@ -32,6 +32,8 @@ pub struct RunOptions {
     /// Commit, update PROGRESS.md / SESSION.md and mark complete. Without it sessions are run and
     /// verified but stay incomplete.
     pub commit: bool,
+    /// Skip the gate and the tasks: verification and completion only (`fsi session complete`).
+    pub verify_only: bool,
 }
 
 impl Default for RunOptions {
@@ -41,6 +43,7 @@ impl Default for RunOptions {
             force: false,
             accept_manual: false,
             commit: true,
+            verify_only: false,
         }
     }
 }
@@ -543,8 +546,18 @@ impl Runner<'_> {
             result.message = Some("the working directory does not exist".into());
             return SessionOutcome::Failed;
         }
+        let (gate, tasks) = if self.opts.verify_only {
+            (&[][..], &[][..])
+        } else {
+            (&p.gate[..], &p.tasks[..])
+        };
+        let mut touched: Vec<PathBuf> = session
+            .tasks
+            .iter()
+            .filter_map(|t| t.file.as_ref().map(|f| p.workdir.join(f)))
+            .collect();
         // 1. Integration gate.
-        for g in &p.gate {
+        for g in gate {
             self.observer.event(&Event::StepStarted {
                 id,
                 phase: Phase::Gate,
@@ -576,8 +589,7 @@ impl Runner<'_> {
             }
         }
         // 2. Tasks.
-        let mut touched: Vec<PathBuf> = Vec::new();
-        for t in &p.tasks {
+        for t in tasks {
             if self.cancel.is_cancelled() {
                 return self.interrupted(result);
             }
@@ -591,9 +603,6 @@ impl Runner<'_> {
                 name: &name,
             });
             let task = &session.tasks[t.index];
-            if let Some(f) = &task.file {
-                touched.push(p.workdir.join(f));
-            }
             let step = match &t.step {
                 TaskStep::Run { command, timeout_s } => {
                     let retry = Retry {
