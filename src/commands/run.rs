@@ -545,7 +545,7 @@ fn checkpoint(
     if !specs.is_empty() && md.exists() {
         specs.extend(gitops::pathspec_for(&repo, &md));
     }
-    let hash = gitops::commit_all(&repo, &specs, &msg)
+    let hash = gitops::commit_all(&repo, &specs, &[], &msg)
         .map_err(|e| CommandError::msg(ExitStatus::Failure, e))?;
     let mut st = l.state.clone();
     let e = st.entry(id);

@@ -77,11 +77,12 @@ fn signature(repo: &Repository) -> Result<Signature<'static>, GitError> {
 }
 
 /// Stage everything under `pathspec` (relative to the repository root; empty = all, deletions
-/// included) and commit with `message`. Returns the short hash. Empty commits are allowed: a
-/// session always gets its own commit carrying its trailer.
+/// included) except the `exclude` paths, and commit with `message`. Returns the short hash.
+/// Empty commits are allowed: a session always gets its own commit carrying its trailer.
 pub fn commit_all(
     repo: &Repository,
     pathspecs: &[String],
+    exclude: &[String],
     message: &str,
 ) -> Result<String, GitError> {
     let mut index = repo.index()?;
@@ -93,7 +94,30 @@ pub fn commit_all(
     index.add_all(specs.iter(), IndexAddOption::DEFAULT, None)?;
     index.update_all(specs.iter(), None)?;
     index.write()?;
+    if !exclude.is_empty() {
+        // Like `git reset -- paths`: their index entries go back to HEAD (or away).
+        let head = repo.head().ok().and_then(|h| h.peel_to_commit().ok());
+        repo.reset_default(head.as_ref().map(|c| c.as_object()), exclude.iter())?;
+        index = repo.index()?;
+        index.read(true)?;
+    }
     commit_index(repo, &mut index, message)
+}
+
+/// Repository-relative form of `path`, when it is inside the work tree.
+pub fn relative(repo: &Repository, path: &Path) -> Option<String> {
+    let workdir = repo.workdir()?;
+    let wd = workdir
+        .canonicalize()
+        .unwrap_or_else(|_| workdir.to_path_buf());
+    let p = path
+        .parent()
+        .and_then(|d| d.canonicalize().ok())
+        .and_then(|d| path.file_name().map(|n| d.join(n)))
+        .unwrap_or_else(|| path.to_path_buf());
+    p.strip_prefix(&wd)
+        .ok()
+        .map(|r| r.to_string_lossy().into_owned())
 }
 
 fn commit_index(

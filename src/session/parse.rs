@@ -409,6 +409,15 @@ fn parse_task(t: &Node, file: usize, src: &str, problems: &mut Vec<Problem>) -> 
                 .join(" ")
         }
     });
+    let command = t
+        .attr_value("command")
+        .map(str::to_string)
+        .or_else(|| get("command"));
+    let title = if title.is_empty() {
+        command.clone().unwrap_or_default()
+    } else {
+        title
+    };
     let code_snippet = t.child("code_snippet").map(|c| CodeSnippet {
         language: c.attr_value("language").map(str::to_string),
         text: dedent_snippet(&c.text),
@@ -422,10 +431,7 @@ fn parse_task(t: &Node, file: usize, src: &str, problems: &mut Vec<Problem>) -> 
             .filter(|f| !f.is_empty()),
         title,
         description: get("description"),
-        command: t
-            .attr_value("command")
-            .map(str::to_string)
-            .or_else(|| get("command")),
+        command,
         code_snippet,
         find_marker: t.child("find_marker").map(|c| c.text.trim().to_string()),
         blocked_by: t

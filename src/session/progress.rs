@@ -154,13 +154,7 @@ pub fn update_text(text: &str, id: &str, update: &RowUpdate) -> Option<String> {
                         if only_blank && !blank(cell) {
                             return;
                         }
-                        let width = cell.chars().count();
-                        let mut new = format!(" {v} ");
-                        let len = new.chars().count();
-                        if len < width {
-                            new.push_str(&" ".repeat(width - len));
-                        }
-                        *cell = new;
+                        *cell = format!(" {v} ");
                     }
                 };
                 set(Some(status_col), &update.status, false);

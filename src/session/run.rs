@@ -439,7 +439,7 @@ impl Runner<'_> {
             e.started_at = Some(started.clone());
         });
         let session = self.set.get(id).expect("planned sessions exist");
-        if self.opts.commit {
+        if self.opts.commit && !self.opts.verify_only {
             let path = self.set.root.join(&self.config.session_file);
             let text = sessionmd::active(
                 session,
@@ -994,7 +994,16 @@ pub fn complete_session(
         .map_err(|e| e.to_string())?;
     let msg = gitops::message(session);
     let spec = gitops::pathspec_for(&repo, workdir);
-    let hash = gitops::commit_all(&repo, &spec, &msg).map_err(|e| e.to_string())?;
+    // PROGRESS.md and SESSION.md belong to the docs commit, so that reverting a session's commit
+    // never conflicts with them.
+    let progress_path = progress::discover(&set.root, config.progress_file.as_deref());
+    let session_md = set.root.join(&config.session_file);
+    let exclude: Vec<String> = progress_path
+        .iter()
+        .chain(std::iter::once(&session_md))
+        .filter_map(|p| gitops::relative(&repo, p))
+        .collect();
+    let hash = gitops::commit_all(&repo, &spec, &exclude, &msg).map_err(|e| e.to_string())?;
     let now = super::state::now();
     let mut entry = state.sessions.get(&session.id).cloned().unwrap_or_default();
     entry.status = Status::Complete;
@@ -1002,7 +1011,7 @@ pub fn complete_session(
     entry.commit = Some(hash.clone());
     let mut docs: Vec<PathBuf> = Vec::new();
     let date = now.get(..10).unwrap_or(&now).to_string();
-    let progress = progress::discover(&set.root, config.progress_file.as_deref()).map(|path| {
+    let progress = progress_path.map(|path| {
         let update = progress::RowUpdate {
             status: Some(progress::COMPLETE.into()),
             completed: Some(date.clone()),
@@ -1033,7 +1042,6 @@ pub fn complete_session(
             }
         })
         .collect();
-    let session_md = set.root.join(&config.session_file);
     if session_md.parent().is_some_and(Path::exists) || session_md.exists() {
         let text = sessionmd::complete(session, &hash, &now, &ready);
         if crate::fsutil::write_atomic(&session_md, text.as_bytes(), false).is_ok() {
@@ -1042,21 +1050,15 @@ pub fn complete_session(
     }
     let mut docs_commit = None;
     if config.commit_docs && !docs.is_empty() {
-        let workdir_root = repo.workdir().map(Path::to_path_buf).unwrap_or_default();
-        let wd = workdir_root.canonicalize().unwrap_or(workdir_root);
         let specs: Vec<String> = docs
             .iter()
-            .filter_map(|d| {
-                let d = d.canonicalize().unwrap_or_else(|_| d.clone());
-                d.strip_prefix(&wd)
-                    .ok()
-                    .map(|r| r.to_string_lossy().into_owned())
-            })
+            .filter_map(|d| gitops::relative(&repo, d))
             .collect();
         if !specs.is_empty() && docs_changed(&repo, &specs) {
             docs_commit = gitops::commit_all(
                 &repo,
                 &specs,
+                &[],
                 &format!("docs: complete session {}\n", session.id),
             )
             .ok();
@@ -1073,7 +1075,7 @@ pub fn complete_session(
 
 fn docs_changed(repo: &git2::Repository, specs: &[String]) -> bool {
     let mut opts = git2::StatusOptions::new();
-    opts.include_untracked(true);
+    opts.include_untracked(true).recurse_untracked_dirs(true);
     for s in specs {
         opts.pathspec(s);
     }
