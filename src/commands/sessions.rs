@@ -269,7 +269,7 @@ fn show(ctx: &Ctx, id: &str, src: &SourceArgs, json: bool) -> CmdResult {
         ("time", &s.meta.estimated_time),
     ] {
         if let Some(v) = v {
-            ui.out(format!("  {k:<11} {v}"));
+            ui.out(format!("  {:<11} {v}", format!("{k}:")));
         }
     }
     if let Some(w) = s.meta.wave {
@@ -515,8 +515,7 @@ fn describe_steps(set: &PlanSet, s: &plan::PlannedSession) -> Vec<String> {
     let mut out = Vec::new();
     let wd = set.display_path(&s.workdir);
     out.push(format!(
-        "     in {}{}",
-        if wd.is_empty() { "." } else { &wd },
+        "     in {wd}{}",
         if s.workdir_exists {
             ""
         } else {

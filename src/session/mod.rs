@@ -243,7 +243,11 @@ impl PlanSet {
 }
 
 fn display_path(root: &Path, p: &Path) -> String {
-    p.strip_prefix(root).unwrap_or(p).display().to_string()
+    match p.strip_prefix(root) {
+        Ok(rel) if rel.as_os_str().is_empty() => ".".to_string(),
+        Ok(rel) => rel.display().to_string(),
+        Err(_) => p.display().to_string(),
+    }
 }
 
 /// Expand plan sources into plan files: directories are walked for `*.xml` and `*.md`

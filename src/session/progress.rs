@@ -229,7 +229,7 @@ mod tests {
         };
         let new = update_text(DOC, "BE-01", &up).unwrap();
         assert!(
-            new.contains("| BE-01 | 🔄 Active   | 2024-01-01 |"),
+            new.contains("| BE-01 | 🔄 Active | 2024-01-01 |"),
             "{new}"
         );
     }
