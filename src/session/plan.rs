@@ -260,6 +260,10 @@ pub fn build(
     registry: &ActionRegistry,
     opts: PlanOptions,
 ) -> Result<Plan, PlanBuildError> {
+    let mut deps_of: Vec<Vec<usize>> = vec![Vec::new(); set.sessions.len()];
+    for &(a, b) in &set.edges {
+        deps_of[a].push(b);
+    }
     let mut chosen: BTreeSet<usize> = BTreeSet::new();
     let named: BTreeSet<usize> = resolve_ids(set, &sel.ids)?.into_iter().collect();
     if sel.all {
@@ -272,8 +276,8 @@ pub fn build(
         if sel.with_deps {
             let mut stack: Vec<usize> = chosen.iter().copied().collect();
             while let Some(i) = stack.pop() {
-                for &(a, b) in &set.edges {
-                    if a == i && !state.is_complete(&set.sessions[b].id) && chosen.insert(b) {
+                for &b in &deps_of[i] {
+                    if !state.is_complete(&set.sessions[b].id) && chosen.insert(b) {
                         stack.push(b);
                     }
                 }
@@ -290,8 +294,8 @@ pub fn build(
         if !will_run(i) {
             continue;
         }
-        for &(a, b) in &set.edges {
-            if a == i && !state.is_complete(&set.sessions[b].id) && !will_run(b) {
+        for &b in &deps_of[i] {
+            if !state.is_complete(&set.sessions[b].id) && !will_run(b) {
                 unmet.push(Unmet {
                     session: set.sessions[i].id.clone(),
                     dependency: set.sessions[b].id.clone(),

@@ -228,10 +228,7 @@ mod tests {
             ..Default::default()
         };
         let new = update_text(DOC, "BE-01", &up).unwrap();
-        assert!(
-            new.contains("| BE-01 | 🔄 Active | 2024-01-01 |"),
-            "{new}"
-        );
+        assert!(new.contains("| BE-01 | 🔄 Active | 2024-01-01 |"), "{new}");
     }
 
     #[test]

@@ -7,6 +7,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, mpsc};
 use std::time::{Duration, Instant};
 
@@ -301,8 +302,13 @@ pub struct Runner<'a> {
     pub opts: RunOptions,
 }
 
+/// Minimum time between two coalesced state writes.
+const SAVE_INTERVAL: Duration = Duration::from_millis(250);
+
 struct Shared {
     state: Mutex<State>,
+    last_save: Mutex<Instant>,
+    dirty: AtomicBool,
     git: Mutex<()>,
     prompt: Mutex<()>,
 }
@@ -333,6 +339,8 @@ impl Runner<'_> {
         self.preflight(plan)?;
         let shared = Shared {
             state: Mutex::new(state),
+            last_save: Mutex::new(Instant::now() - SAVE_INTERVAL),
+            dirty: AtomicBool::new(false),
             git: Mutex::new(()),
             prompt: Mutex::new(()),
         };
@@ -383,6 +391,10 @@ impl Runner<'_> {
             Ok(())
         })?;
 
+        if shared.dirty.load(Ordering::SeqCst) {
+            let st = shared.state.lock().expect("state lock");
+            self.store.save(&st)?;
+        }
         let interrupted = self.cancel.is_cancelled();
         let mut sessions = Vec::new();
         for p in &plan.sessions {
@@ -418,11 +430,22 @@ impl Runner<'_> {
         })
     }
 
-    fn save(&self, shared: &Shared, f: impl FnOnce(&mut State)) {
+    /// Apply `f` to the state and persist it. Writes are coalesced (at most one per
+    /// [`SAVE_INTERVAL`]) unless `durable` — used when a session's completion must be on disk
+    /// together with its commit. `execute` always flushes at the end, interrupted or not.
+    fn save(&self, shared: &Shared, durable: bool, f: impl FnOnce(&mut State)) {
         let mut st = shared.state.lock().expect("state lock");
         f(&mut st);
-        // A failed save must not abort a run half-way; the next save retries with full state.
-        let _ = self.store.save(&st);
+        let mut last = shared.last_save.lock().expect("save lock");
+        if durable || last.elapsed() >= SAVE_INTERVAL {
+            // A failed save must not abort a run half-way; the next save retries with full
+            // state.
+            let ok = self.store.save(&st).is_ok();
+            shared.dirty.store(!ok, Ordering::SeqCst);
+            *last = Instant::now();
+        } else {
+            shared.dirty.store(true, Ordering::SeqCst);
+        }
     }
 
     fn run_session(&self, p: &PlannedSession, shared: &Shared) -> SessionResult {
@@ -433,7 +456,7 @@ impl Runner<'_> {
             title: &p.title,
         });
         let started = super::state::now();
-        self.save(shared, |st| {
+        self.save(shared, false, |st| {
             let e = st.entry(id);
             e.status = Status::Active;
             e.started_at = Some(started.clone());
@@ -488,28 +511,32 @@ impl Runner<'_> {
             .collect();
         let final_outcome = result.outcome;
         let commit_on = self.opts.commit;
-        self.save(shared, |st| {
-            let e = st.entry(id);
-            e.last_run = Some(LastRun {
-                at: super::state::now(),
-                result: final_outcome.as_str().into(),
-                steps: records,
-            });
-            match final_outcome {
-                SessionOutcome::Passed if commit_on => {} // set by complete()
-                SessionOutcome::Passed => {
-                    if e.status == Status::Active {
-                        e.status = if e.commit.is_some() {
-                            Status::Complete
-                        } else {
-                            Status::Pending
-                        };
+        self.save(
+            shared,
+            final_outcome == SessionOutcome::Passed && commit_on,
+            |st| {
+                let e = st.entry(id);
+                e.last_run = Some(LastRun {
+                    at: super::state::now(),
+                    result: final_outcome.as_str().into(),
+                    steps: records,
+                });
+                match final_outcome {
+                    SessionOutcome::Passed if commit_on => {} // set by complete()
+                    SessionOutcome::Passed => {
+                        if e.status == Status::Active {
+                            e.status = if e.commit.is_some() {
+                                Status::Complete
+                            } else {
+                                Status::Pending
+                            };
+                        }
                     }
+                    SessionOutcome::Interrupted => e.status = Status::Interrupted,
+                    _ => e.status = Status::Failed,
                 }
-                SessionOutcome::Interrupted => e.status = Status::Interrupted,
-                _ => e.status = Status::Failed,
-            }
-        });
+            },
+        );
         self.observer
             .event(&Event::SessionFinished { result: &result });
         result
@@ -944,7 +971,7 @@ impl Runner<'_> {
         match complete_session(self.set, self.config, session, &p.workdir, done) {
             Ok(c) => {
                 result.commit = Some(c.hash.clone());
-                self.save(shared, |st| *st.entry(&p.id) = c.entry.clone());
+                self.save(shared, true, |st| *st.entry(&p.id) = c.entry.clone());
                 let mut step = StepResult::new(Phase::Commit, "commit", StepOutcome::Passed)
                     .detail(c.summary());
                 step.duration = started.elapsed();
