@@ -137,7 +137,7 @@ pub fn find_sessions(src: &str) -> (Vec<Block>, Vec<ScanIssue>) {
             Some(c) if next_open.is_none_or(|n| c < n) => {
                 let end = c + "</session>".len();
                 let mut recovered = Vec::new();
-                let root = parse_element(src, start, end, &mut recovered);
+                let root = parse_element(src, start, tag, end, &mut recovered);
                 blocks.push(Block { root, recovered });
                 pos = end;
             }
@@ -271,8 +271,13 @@ fn parse_start_tag(src: &str, at: usize) -> Option<StartTag> {
 }
 
 /// Parse the element whose start tag is at `at`, bounded by `limit`.
-fn parse_element(src: &str, at: usize, limit: usize, recovered: &mut Vec<ScanIssue>) -> Node {
-    let tag = parse_start_tag(src, at).expect("caller checked the start tag");
+fn parse_element(
+    src: &str,
+    at: usize,
+    tag: StartTag,
+    limit: usize,
+    recovered: &mut Vec<ScanIssue>,
+) -> Node {
     let mut node = Node {
         name: tag.name.clone(),
         attrs: tag.attrs,
@@ -386,7 +391,7 @@ fn parse_content(
                 tag.self_closing || src[tag.end..limit].contains(&format!("</{}>", tag.name));
             if closed {
                 flush(&mut raw_text, &src[text_start..lt]);
-                let child = parse_element(src, lt, limit, recovered);
+                let child = parse_element(src, lt, tag, limit, recovered);
                 i = child.span.end.max(lt + 1);
                 node.children.push(child);
                 text_start = i;
