@@ -1,30 +1,636 @@
-//! `fsi sessions list|show|graph|validate` and `fsi plan`.
+//! `fsi sessions list|show|graph|validate` and `fsi plan` — all read-only: they load the state
+//! file but never write it.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use serde_json::json;
 
 use super::Ctx;
+use crate::config::Project;
 use crate::error::{CmdResult, CommandError, ExitStatus};
+use crate::session::actions::ActionRegistry;
+use crate::session::plan::{self, CheckStep, Plan, PlanOptions, Selection, TaskStep, WriteState};
+use crate::session::run::fmt_secs;
+use crate::session::state::{State, StateStore};
+use crate::session::{self, PlanSet, Vars};
+
+/// Where plans come from; shared by every sessions command.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct SourceArgs {
+    /// Plan file or directory (`.xml` / `.md`); repeatable. Overrides `[sessions] plans`.
+    #[arg(long = "plan", value_name = "PATH")]
+    pub plans: Vec<PathBuf>,
+    /// Placeholder value, e.g. `--var entity=items`; repeatable. Overrides `[vars]`.
+    #[arg(long = "var", value_name = "KEY=VALUE", value_parser = parse_var)]
+    pub vars: Vec<(String, String)>,
+}
+
+fn parse_var(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((k, v)) if !k.trim().is_empty() => Ok((k.trim().to_string(), v.to_string())),
+        _ => Err(format!("expected KEY=VALUE, found `{s}`")),
+    }
+}
 
 #[derive(Debug, clap::Subcommand)]
 pub enum SessionsCommand {
-    /// List sessions with status, dependencies and readiness.
-    List,
+    /// List sessions: id, title, track, status, dependencies, ready or not.
+    List {
+        #[command(flatten)]
+        src: SourceArgs,
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one session as fsi understands it.
+    Show {
+        id: String,
+        #[command(flatten)]
+        src: SourceArgs,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print the dependency graph.
+    Graph {
+        #[arg(long, value_enum, default_value = "dot")]
+        format: GraphFormat,
+        #[command(flatten)]
+        src: SourceArgs,
+    },
+    /// Check the plans and report every problem (exit 2 when invalid).
+    Validate {
+        #[command(flatten)]
+        src: SourceArgs,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum GraphFormat {
+    Dot,
+    Mermaid,
+    Json,
 }
 
 #[derive(Debug, clap::Args)]
 pub struct PlanArgs {
     /// Sessions to plan (default: all).
     pub ids: Vec<String>,
+    /// Include incomplete dependencies of the named sessions.
+    #[arg(long)]
+    pub with_deps: bool,
+    /// Plan named sessions again even when complete.
+    #[arg(long)]
+    pub rerun: bool,
+    /// Plan overwriting files that differ (as `fsi run --force` would).
+    #[arg(long)]
+    pub force: bool,
+    #[command(flatten)]
+    pub src: SourceArgs,
+    #[arg(long)]
+    pub json: bool,
 }
 
-pub fn run(_ctx: &Ctx, _cmd: SessionsCommand) -> CmdResult {
-    Err(CommandError::msg(
-        ExitStatus::Invalid,
-        "fsi sessions is not implemented yet",
-    ))
+/// A loaded, valid plan with its project and recorded state.
+pub struct Loaded {
+    pub project: Project,
+    pub set: PlanSet,
+    pub store: StateStore,
+    pub state: State,
 }
 
-pub fn plan(_ctx: &Ctx, _args: PlanArgs) -> CmdResult {
-    Err(CommandError::msg(
-        ExitStatus::Invalid,
-        "fsi plan is not implemented yet",
-    ))
+/// Read the plan sources (from `--plan` or fsi.toml), substitute placeholders, validate.
+pub fn load_plans(ctx: &Ctx, src: &SourceArgs) -> Result<(Project, PlanSet), CommandError> {
+    let project = ctx.project()?;
+    let cfg = &project.config;
+    let sources: Vec<PathBuf> = if src.plans.is_empty() {
+        cfg.sessions.plans.clone()
+    } else {
+        src.plans.iter().map(|p| ctx.cwd.join(p)).collect()
+    };
+    let mut vars: BTreeMap<String, String> = BTreeMap::new();
+    let name = cfg.project.name.trim();
+    if !name.is_empty() {
+        let slug = name.to_lowercase().replace([' ', '_'], "-");
+        vars.insert("project".into(), slug);
+        vars.insert(
+            "PROJECT".into(),
+            name.to_uppercase().replace([' ', '-'], "_"),
+        );
+    }
+    vars.extend(cfg.vars.clone());
+    vars.extend(src.vars.iter().cloned());
+    let set = session::load(&project.root, &sources, &Vars::new(vars));
+    Ok((project, set))
+}
+
+/// Load and require a valid plan; also read the state (never written here).
+pub fn load_valid(ctx: &Ctx, src: &SourceArgs) -> Result<Loaded, CommandError> {
+    let (project, set) = load_plans(ctx, src)?;
+    set.check()?;
+    let warnings = set.warnings().count();
+    if warnings > 0 {
+        ctx.ui.info(format!(
+            "note: {warnings} plan warning{} (see `fsi sessions validate`)",
+            if warnings == 1 { "" } else { "s" }
+        ));
+    }
+    let store = StateStore::new(&project.root, &project.config.sessions.state_dir);
+    let state = store.load()?;
+    Ok(Loaded {
+        project,
+        set,
+        store,
+        state,
+    })
+}
+
+pub fn run(ctx: &Ctx, cmd: SessionsCommand) -> CmdResult {
+    match cmd {
+        SessionsCommand::List { src, json } => list(ctx, &src, json),
+        SessionsCommand::Show { id, src, json } => show(ctx, &id, &src, json),
+        SessionsCommand::Graph { format, src } => graph(ctx, &src, format),
+        SessionsCommand::Validate { src, json } => validate(ctx, &src, json),
+    }
+}
+
+fn ready(l: &Loaded, s: &session::Session) -> bool {
+    !l.state.is_complete(&s.id) && s.dep_ids().all(|d| l.state.is_complete(d))
+}
+
+fn list(ctx: &Ctx, src: &SourceArgs, json: bool) -> CmdResult {
+    let l = load_valid(ctx, src)?;
+    if json {
+        let rows: Vec<_> = l
+            .set
+            .ordered()
+            .map(|s| {
+                json!({
+                    "id": s.id,
+                    "title": s.title(),
+                    "track": s.meta.track,
+                    "wave": s.meta.wave,
+                    "status": l.state.status(&s.id),
+                    "dependencies": s.dep_ids().collect::<Vec<_>>(),
+                    "ready": ready(&l, s),
+                    "source": l.set.display_path(&s.source),
+                    "dialect": s.dialect,
+                })
+            })
+            .collect();
+        ctx.ui
+            .out(serde_json::to_string_pretty(&rows).expect("json"));
+        return Ok(ExitStatus::Success);
+    }
+    let mut rows = vec![[
+        "ID".to_string(),
+        "TITLE".into(),
+        "TRACK".into(),
+        "STATUS".into(),
+        "DEPENDS ON".into(),
+        "READY".into(),
+    ]];
+    for s in l.set.ordered() {
+        let deps: Vec<&str> = s.dep_ids().collect();
+        rows.push([
+            s.id.clone(),
+            s.title().to_string(),
+            s.meta.track.clone().unwrap_or_else(|| "-".into()),
+            l.state.status(&s.id).as_str().to_string(),
+            if deps.is_empty() {
+                "-".into()
+            } else {
+                deps.join(",")
+            },
+            if ready(&l, s) { "yes" } else { "no" }.into(),
+        ]);
+    }
+    for line in table(&rows) {
+        ctx.ui.out(line);
+    }
+    Ok(ExitStatus::Success)
+}
+
+fn table<const N: usize>(rows: &[[String; N]]) -> Vec<String> {
+    let mut widths = [0usize; N];
+    for r in rows {
+        for (i, c) in r.iter().enumerate() {
+            widths[i] = widths[i].max(c.chars().count());
+        }
+    }
+    rows.iter()
+        .map(|r| {
+            let mut line = String::new();
+            for (i, c) in r.iter().enumerate() {
+                line.push_str(c);
+                if i + 1 < N {
+                    line.push_str(&" ".repeat(widths[i] - c.chars().count() + 2));
+                }
+            }
+            line.trim_end().to_string()
+        })
+        .collect()
+}
+
+fn show(ctx: &Ctx, id: &str, src: &SourceArgs, json: bool) -> CmdResult {
+    let l = load_valid(ctx, src)?;
+    let idx = plan::resolve_ids(&l.set, &[id.to_string()])?[0];
+    let s = &l.set.sessions[idx];
+    let st = l.state.sessions.get(&s.id).cloned().unwrap_or_default();
+    if json {
+        let mut v = serde_json::to_value(s).expect("json");
+        v["source"] = json!(l.set.display_path(&s.source));
+        v["state"] = serde_json::to_value(&st).expect("json");
+        v["ready"] = json!(ready(&l, s));
+        v["dependents"] = json!(l.set.dependents(&s.id));
+        v["commit_message"] = json!(session::gitops::message(s));
+        ctx.ui.out(serde_json::to_string_pretty(&v).expect("json"));
+        return Ok(ExitStatus::Success);
+    }
+    let ui = ctx.ui;
+    let loc = session::diag::location(&l.set.files, s.loc.file, s.loc.span.start);
+    ui.out(format!("{}  {}", s.id, s.title()));
+    ui.out(format!("  source:     {loc} ({})", s.dialect.as_str()));
+    ui.out(format!(
+        "  status:     {}{}",
+        st.status.as_str(),
+        st.commit.map(|c| format!(" ({c})")).unwrap_or_default()
+    ));
+    let wd = session::working_dir(&l.set.root, s.meta.working_directory.as_deref());
+    ui.out(format!("  directory:  {}", l.set.display_path(&wd)));
+    for (k, v) in [
+        ("project", &s.project),
+        ("track", &s.meta.track),
+        ("phase", &s.meta.phase),
+        ("size", &s.meta.size),
+        ("effort", &s.meta.effort),
+        ("time", &s.meta.estimated_time),
+    ] {
+        if let Some(v) = v {
+            ui.out(format!("  {:<11} {v}", format!("{k}:")));
+        }
+    }
+    if let Some(w) = s.meta.wave {
+        ui.out(format!("  wave:       {w}"));
+    }
+    let deps: Vec<String> = s
+        .dep_ids()
+        .map(|d| format!("{d} ({})", l.state.status(d).as_str()))
+        .collect();
+    ui.out(format!(
+        "  requires:   {}",
+        if deps.is_empty() {
+            "-".into()
+        } else {
+            deps.join(", ")
+        }
+    ));
+    for p in &s.preconditions {
+        ui.out(format!("  precondition (manual): {p}"));
+    }
+    let dependents = l.set.dependents(&s.id);
+    if !dependents.is_empty() {
+        ui.out(format!("  needed by:  {}", dependents.join(", ")));
+    }
+    ui.out(format!(
+        "  ready:      {}",
+        if ready(&l, s) { "yes" } else { "no" }
+    ));
+    let plan = plan::build(
+        &l.set,
+        &State::default(),
+        &Selection {
+            ids: vec![s.id.clone()],
+            rerun: true,
+            ..Default::default()
+        },
+        &l.project.config.sessions,
+        &ActionRegistry::new(),
+        PlanOptions::default(),
+    );
+    if let Ok(p) = plan.or_else(|_| {
+        // Dependencies are not complete in an empty state; plan with them assumed done.
+        let mut assumed = State::default();
+        for d in s.dep_ids() {
+            assumed.entry(d).status = session::state::Status::Complete;
+        }
+        plan::build(
+            &l.set,
+            &assumed,
+            &Selection {
+                ids: vec![s.id.clone()],
+                rerun: true,
+                ..Default::default()
+            },
+            &l.project.config.sessions,
+            &ActionRegistry::new(),
+            PlanOptions::default(),
+        )
+    }) {
+        for ps in &p.sessions {
+            for line in describe_steps(&l.set, ps) {
+                ui.out(line);
+            }
+        }
+    }
+    if !s.unknown_elements.is_empty() {
+        ui.out(format!(
+            "  not interpreted: {}",
+            s.unknown_elements.join(", ")
+        ));
+    }
+    Ok(ExitStatus::Success)
+}
+
+fn graph(ctx: &Ctx, src: &SourceArgs, format: GraphFormat) -> CmdResult {
+    let l = load_valid(ctx, src)?;
+    let set = &l.set;
+    let mut edges: Vec<(&str, &str)> = set
+        .edges
+        .iter()
+        .map(|&(a, b)| (set.sessions[b].id.as_str(), set.sessions[a].id.as_str()))
+        .collect();
+    edges.sort_by(|x, y| {
+        session::graph::cmp_ids(x.0, y.0).then_with(|| session::graph::cmp_ids(x.1, y.1))
+    });
+    let q = |s: &str| s.replace('\\', "\\\\").replace('"', "\\\"");
+    match format {
+        GraphFormat::Dot => {
+            ctx.ui.out("digraph sessions {");
+            ctx.ui.out("  rankdir=LR;");
+            ctx.ui.out("  node [shape=box];");
+            for s in set.ordered() {
+                let label = if s.title().is_empty() {
+                    s.id.clone()
+                } else {
+                    format!("{}\\n{}", s.id, q(s.title()))
+                };
+                ctx.ui.out(format!(
+                    "  \"{}\" [label=\"{label}\", status=\"{}\"];",
+                    q(&s.id),
+                    l.state.status(&s.id).as_str()
+                ));
+            }
+            for (a, b) in &edges {
+                ctx.ui.out(format!("  \"{}\" -> \"{}\";", q(a), q(b)));
+            }
+            ctx.ui.out("}");
+        }
+        GraphFormat::Mermaid => {
+            let node = |id: &str| id.replace(|c: char| !c.is_ascii_alphanumeric(), "_");
+            ctx.ui.out("graph LR");
+            for s in set.ordered() {
+                let label = if s.title().is_empty() {
+                    s.id.clone()
+                } else {
+                    format!("{}: {}", s.id, s.title())
+                };
+                ctx.ui.out(format!(
+                    "  {}[\"{}\"]",
+                    node(&s.id),
+                    label.replace('"', "#quot;")
+                ));
+            }
+            for (a, b) in &edges {
+                ctx.ui.out(format!("  {} --> {}", node(a), node(b)));
+            }
+        }
+        GraphFormat::Json => {
+            let nodes: Vec<_> = set
+                .ordered()
+                .map(|s| {
+                    json!({"id": s.id, "title": s.title(), "track": s.meta.track,
+                           "wave": s.meta.wave, "status": l.state.status(&s.id)})
+                })
+                .collect();
+            let edges: Vec<_> = edges
+                .iter()
+                .map(|(a, b)| json!({"from": a, "to": b}))
+                .collect();
+            ctx.ui.out(
+                serde_json::to_string_pretty(&json!({"nodes": nodes, "edges": edges}))
+                    .expect("json"),
+            );
+        }
+    }
+    Ok(ExitStatus::Success)
+}
+
+fn validate(ctx: &Ctx, src: &SourceArgs, json: bool) -> CmdResult {
+    let (_project, set) = load_plans(ctx, src)?;
+    let errors = set.problems.iter().filter(|p| p.is_error()).count();
+    let warnings = set.problems.len() - errors;
+    if json {
+        ctx.ui.out(
+            serde_json::to_string_pretty(&json!({
+                "valid": errors == 0,
+                "sessions": set.index.len(),
+                "files": set.files.iter().map(|f| &f.display).collect::<Vec<_>>(),
+                "errors": errors,
+                "warnings": warnings,
+                "problems": set.located_problems(),
+            }))
+            .expect("json"),
+        );
+        return Ok(if errors == 0 {
+            ExitStatus::Success
+        } else {
+            ExitStatus::Invalid
+        });
+    }
+    for p in set.warnings() {
+        let d = session::diag::to_diagnostic(p, &set.files);
+        ctx.ui.report(&miette::Report::new(d));
+    }
+    set.check()?;
+    ctx.ui.out(format!(
+        "ok: {} session{} in {} file{}, {warnings} warning{}",
+        set.index.len(),
+        if set.index.len() == 1 { "" } else { "s" },
+        set.files.len(),
+        if set.files.len() == 1 { "" } else { "s" },
+        if warnings == 1 { "" } else { "s" },
+    ));
+    Ok(ExitStatus::Success)
+}
+
+pub fn plan(ctx: &Ctx, args: PlanArgs) -> CmdResult {
+    let l = load_valid(ctx, &args.src)?;
+    let registry = super::run::registry();
+    let sel = Selection {
+        all: args.ids.is_empty(),
+        ids: args.ids,
+        with_deps: args.with_deps,
+        rerun: args.rerun,
+    };
+    let p = plan::build(
+        &l.set,
+        &l.state,
+        &sel,
+        &l.project.config.sessions,
+        &registry,
+        PlanOptions { force: args.force },
+    )?;
+    print_plan(ctx, &l.set, &p, args.json);
+    Ok(ExitStatus::Success)
+}
+
+/// Print a plan (human or JSON). Shared with `fsi run --dry-run`.
+pub fn print_plan(ctx: &Ctx, set: &PlanSet, p: &Plan, json: bool) {
+    if json {
+        ctx.ui
+            .out(serde_json::to_string_pretty(p).expect("plan serializes"));
+        return;
+    }
+    let n = p.to_run().count();
+    ctx.ui.out(format!(
+        "{n} session{} to run, in this order:",
+        if n == 1 { "" } else { "s" }
+    ));
+    let mut k = 0;
+    for s in &p.sessions {
+        if let Some(why) = &s.skip {
+            ctx.ui
+                .out(format!("-  {}  {} — skipped: {why}", s.id, s.title));
+            continue;
+        }
+        k += 1;
+        ctx.ui.out(format!("{k}. {}  {}", s.id, s.title));
+        for line in describe_steps(set, s) {
+            ctx.ui.out(line);
+        }
+    }
+    for c in &p.conflicts {
+        ctx.ui.out(format!(
+            "conflict: {} ({}) exists with different content; run refuses without --force",
+            set.display_path(&c.path),
+            c.session
+        ));
+    }
+}
+
+fn describe_steps(set: &PlanSet, s: &plan::PlannedSession) -> Vec<String> {
+    let mut out = Vec::new();
+    let wd = set.display_path(&s.workdir);
+    out.push(format!(
+        "     in {wd}{}",
+        if s.workdir_exists {
+            ""
+        } else {
+            " (does not exist yet)"
+        }
+    ));
+    for p in &s.preconditions {
+        out.push(format!("     precondition: {p} (manual, not checked)"));
+    }
+    for g in &s.gate {
+        out.push(format!(
+            "     gate   {}: {}  [timeout {}, {} retr{}, backoff {}..{}]",
+            g.name,
+            g.command,
+            fmt_secs(g.retry.timeout_s),
+            g.retry.retries,
+            if g.retry.retries == 1 { "y" } else { "ies" },
+            fmt_secs(g.retry.interval_s),
+            fmt_secs(g.retry.max_backoff_s),
+        ));
+    }
+    if let Some(a) = &s.action_on_fail {
+        out.push(format!("            on failure: {a}"));
+    }
+    for t in &s.tasks {
+        let label = match &t.id {
+            Some(id) => format!("{id}."),
+            None => "-".into(),
+        };
+        let what = match &t.step {
+            TaskStep::Run { command, timeout_s } => {
+                format!("run: {command}  [timeout {}]", fmt_secs(*timeout_s))
+            }
+            TaskStep::Write {
+                path, bytes, state, ..
+            } => format!(
+                "write {} ({bytes} bytes, {})",
+                set.display_path(path),
+                match state {
+                    WriteState::New => "new file",
+                    WriteState::Unchanged => "unchanged",
+                    WriteState::Overwrite => "overwrite (--force)",
+                    WriteState::Conflict => "CONFLICT: differs, needs --force",
+                }
+            ),
+            TaskStep::Replace { path, marker, .. } => {
+                format!("replace `{marker}` in {}", set.display_path(path))
+            }
+            TaskStep::Builtin {
+                action,
+                description,
+            } => format!("built-in `{action}`: {description}"),
+            TaskStep::Manual { instruction } => format!("manual: {instruction}"),
+        };
+        out.push(format!("     task   {label} {what}"));
+    }
+    for c in &s.checks {
+        let what = match &c.step {
+            CheckStep::Command {
+                command, expect, ..
+            } => format!("{command}  [expect {}]", describe_expect(expect)),
+            CheckStep::Manual { text } => format!("manual: {text}"),
+            CheckStep::Note { text } => format!("note (not run): {text}"),
+        };
+        out.push(format!("     check  {}: {what}", c.name));
+    }
+    if !s.files.is_empty() || !s.screenshots.is_empty() {
+        let all: Vec<&str> = s
+            .files
+            .iter()
+            .chain(&s.screenshots)
+            .map(String::as_str)
+            .collect();
+        out.push(format!("     files  must exist: {}", all.join(", ")));
+    }
+    if !s.forbidden.is_empty() {
+        out.push(format!(
+            "     forbidden in the session's files: {}",
+            s.forbidden
+                .iter()
+                .map(|f| format!("`{f}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    for r in &s.reminders {
+        out.push(format!("     reminder: {r}"));
+    }
+    out.push(format!(
+        "     commit {}",
+        s.commit_message.lines().next().unwrap_or("")
+    ));
+    out
+}
+
+fn describe_expect(e: &session::expect::Expectation) -> String {
+    use session::expect::Expectation as E;
+    match e {
+        E::Exit { code } => format!("exit {code}"),
+        E::Number {
+            op,
+            value,
+            unit,
+            whole,
+        } => {
+            let op = serde_json::to_value(op)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default();
+            match (unit, whole) {
+                (_, true) => format!("output == {value}"),
+                (Some(u), _) => format!("{u} {op} {value}"),
+                (None, _) => format!("number {op} {value}"),
+            }
+        }
+        E::Prose { text } => format!("exit 0; \"{text}\""),
+    }
 }

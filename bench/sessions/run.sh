@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Session engine benchmark (a script, not a timed test).
+#
+#   bench/sessions/run.sh [N]     (N sessions, default 1000)
+#
+# 1. Generates an N-session plan (chains + fan-outs, one trivial `true` check per session) and
+#    the equivalent justfile (same DAG, same command per recipe).
+# 2. validate + plan time with hyperfine (target: <= 20 ms for 1,000 sessions).
+# 3. Per-check overhead of `fsi run --all --no-commit` against `just all` in the same hyperfine
+#    run; the justfile uses fsi's shell (`bash -o pipefail -c`), so the difference is overhead.
+# Results are printed as a Markdown table to paste into docs/benchmarks.md (Sessions).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+N="${1:-1000}"
+command -v hyperfine >/dev/null || { echo "hyperfine is required" >&2; exit 2; }
+command -v just >/dev/null || cargo install just --locked
+cargo build --release --quiet
+FSI="$PWD/target/release/fsi"
+WORK="$(mktemp -d)"
+trap 'rm -rf "$WORK"' EXIT
+python3 bench/sessions/gen.py "$WORK" "$N" >/dev/null
+cd "$WORK"
+
+json() { python3 -c "import json,sys; d=json.load(open('$1'))['results']; print(' '.join(str(r['mean']*1000) for r in d))"; }
+
+hyperfine -N --warmup 5 --runs 50 --export-json validate.json \
+  "$FSI sessions validate" "$FSI plan" "$FSI plan --json" >/dev/null
+read -r VALIDATE PLAN PLAN_JSON < <(json validate.json)
+
+# Bare shell cost of N commands (context only: a bash loop forks differently from both tools).
+cat > shells.sh <<SH
+for i in \$(seq $N); do bash -o pipefail -c true; done
+SH
+hyperfine --warmup 1 --runs 5 --export-json run.json \
+  --prepare "rm -rf .fsi" \
+  "$FSI run --all --no-commit -q" \
+  "just --quiet all" \
+  "bash shells.sh" >/dev/null
+read -r FSI_RUN JUST_RUN BASH_LOOP < <(json run.json)
+
+python3 - "$N" "$VALIDATE" "$PLAN" "$PLAN_JSON" "$FSI_RUN" "$JUST_RUN" "$BASH_LOOP" "$(just --version)" "$(nproc)" <<'PY'
+import sys
+n = int(sys.argv[1]); v, p, pj, f, j, b = map(float, sys.argv[2:8]); jv, cores = sys.argv[8], sys.argv[9]
+per = lambda t: t / n
+print(f"sessions: {n}   ({jv}, {cores} cores)")
+print()
+print("| measure | value |")
+print("|---|---|")
+print(f"| `fsi sessions validate` ({n} sessions) | {v:.1f} ms |")
+print(f"| `fsi plan` = validate + plan ({n} sessions) | {p:.1f} ms |")
+print(f"| `fsi plan --json` ({n} sessions) | {pj:.1f} ms |")
+print(f"| `fsi run --all --no-commit`, per check | {per(f):.3f} ms |")
+print(f"| `just all` (same DAG, same shell), per recipe | {per(j):.3f} ms |")
+print(f"| per-check difference fsi - just | {per(f - j):+.3f} ms |")
+print(f"| bash loop, `bash -o pipefail -c true`, per command (context) | {per(b):.3f} ms |")
+print()
+print(f"ratio fsi/just per check: {f / j:.2f}")
+print(f"validate + plan target (<= 20 ms): {'met' if p <= 20 else 'NOT met'}")
+PY

@@ -1,0 +1,280 @@
+//! Plan diagnostics: every problem of every plan file, collected, then rendered at once with
+//! file:line:col and a caret by miette.
+
+use std::ops::Range;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use miette::{Diagnostic, LabeledSpan, NamedSource, Severity, SourceCode};
+use serde::Serialize;
+
+use crate::error::{Classify, ExitStatus};
+
+/// What kind of problem (stable codes, shown as `fsi::plan::<code>`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProblemKind {
+    Io,
+    Malformed,
+    DuplicateId,
+    UnknownDependency,
+    Cycle,
+    UnresolvedPlaceholder,
+    InvalidValue,
+    UnknownSession,
+    // Warnings:
+    UnknownElement,
+    LegacyDepends,
+    Recovered,
+    NoSessions,
+}
+
+impl ProblemKind {
+    pub fn code(self) -> &'static str {
+        match self {
+            ProblemKind::Io => "io",
+            ProblemKind::Malformed => "malformed",
+            ProblemKind::DuplicateId => "duplicate-id",
+            ProblemKind::UnknownDependency => "unknown-dependency",
+            ProblemKind::Cycle => "cycle",
+            ProblemKind::UnresolvedPlaceholder => "unresolved-placeholder",
+            ProblemKind::InvalidValue => "invalid-value",
+            ProblemKind::UnknownSession => "unknown-session",
+            ProblemKind::UnknownElement => "unknown-element",
+            ProblemKind::LegacyDepends => "legacy-depends",
+            ProblemKind::Recovered => "recovered",
+            ProblemKind::NoSessions => "no-sessions",
+        }
+    }
+
+    pub fn is_error(self) -> bool {
+        !matches!(
+            self,
+            ProblemKind::UnknownElement
+                | ProblemKind::LegacyDepends
+                | ProblemKind::Recovered
+                | ProblemKind::NoSessions
+        )
+    }
+}
+
+/// A source file of the plan, shared by its problems.
+#[derive(Debug, Clone)]
+pub struct SourceFile {
+    pub path: PathBuf,
+    /// Path as shown in messages (relative to the project root when possible).
+    pub display: String,
+    pub text: Arc<String>,
+}
+
+/// One problem in a plan.
+#[derive(Debug, Clone, Serialize)]
+pub struct Problem {
+    pub kind: ProblemKind,
+    pub message: String,
+    /// Index into the plan's file list; `None` for problems without a location.
+    #[serde(skip)]
+    pub file: Option<usize>,
+    #[serde(skip)]
+    pub span: Option<Range<usize>>,
+    pub label: Option<String>,
+    pub help: Option<String>,
+    /// Other places involved (the first definition of a duplicate id, the cycle's edges).
+    #[serde(skip)]
+    pub related: Vec<(usize, Range<usize>, String)>,
+    /// Filled when the problem is serialized: `file:line:col`.
+    pub location: Option<String>,
+}
+
+impl Problem {
+    pub fn new(kind: ProblemKind, message: impl Into<String>) -> Problem {
+        Problem {
+            kind,
+            message: message.into(),
+            file: None,
+            span: None,
+            label: None,
+            help: None,
+            related: Vec::new(),
+            location: None,
+        }
+    }
+
+    pub fn at(mut self, file: usize, span: Range<usize>, label: impl Into<String>) -> Problem {
+        self.file = Some(file);
+        self.span = Some(span);
+        self.label = Some(label.into());
+        self
+    }
+
+    pub fn help(mut self, help: impl Into<String>) -> Problem {
+        self.help = Some(help.into());
+        self
+    }
+
+    pub fn also(mut self, file: usize, span: Range<usize>, label: impl Into<String>) -> Problem {
+        self.related.push((file, span, label.into()));
+        self
+    }
+
+    pub fn is_error(&self) -> bool {
+        self.kind.is_error()
+    }
+}
+
+/// A renderable single problem (miette needs one source per diagnostic).
+#[derive(Debug)]
+pub struct ProblemDiagnostic {
+    problem: Problem,
+    source: Option<NamedSource<Arc<String>>>,
+    labels: Vec<LabeledSpan>,
+}
+
+impl std::fmt::Display for ProblemDiagnostic {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.problem.message)
+    }
+}
+
+impl std::error::Error for ProblemDiagnostic {}
+
+impl Diagnostic for ProblemDiagnostic {
+    fn code<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
+        Some(Box::new(format!("fsi::plan::{}", self.problem.kind.code())))
+    }
+
+    fn severity(&self) -> Option<Severity> {
+        Some(if self.problem.is_error() {
+            Severity::Error
+        } else {
+            Severity::Warning
+        })
+    }
+
+    fn help<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
+        self.problem
+            .help
+            .as_ref()
+            .map(|h| Box::new(h) as Box<dyn std::fmt::Display>)
+    }
+
+    fn source_code(&self) -> Option<&dyn SourceCode> {
+        self.source.as_ref().map(|s| s as &dyn SourceCode)
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        if self.labels.is_empty() {
+            None
+        } else {
+            Some(Box::new(self.labels.iter().cloned()))
+        }
+    }
+}
+
+/// Turn a problem into something miette renders. Related spans in the same file become extra
+/// labels.
+pub fn to_diagnostic(problem: &Problem, files: &[SourceFile]) -> ProblemDiagnostic {
+    let mut labels = Vec::new();
+    let source = problem
+        .file
+        .and_then(|f| files.get(f))
+        .map(|f| NamedSource::new(f.display.clone(), Arc::clone(&f.text)).with_language("xml"));
+    if let (Some(f), Some(span)) = (problem.file, problem.span.as_ref()) {
+        labels.push(LabeledSpan::new_primary_with_span(
+            problem.label.clone(),
+            span.start..span.end,
+        ));
+        for (rf, rspan, rlabel) in &problem.related {
+            if *rf == f {
+                labels.push(LabeledSpan::new_with_span(
+                    Some(rlabel.clone()),
+                    rspan.start..rspan.end,
+                ));
+            }
+        }
+    }
+    let mut problem = problem.clone();
+    // Related places in other files are named in the help text instead.
+    let elsewhere: Vec<String> = problem
+        .related
+        .iter()
+        .filter(|(rf, _, _)| Some(*rf) != problem.file)
+        .map(|(rf, span, label)| format!("{label} at {}", location(files, *rf, span.start)))
+        .collect();
+    if !elsewhere.is_empty() {
+        let extra = elsewhere.join("; ");
+        problem.help = Some(match problem.help.take() {
+            Some(h) => format!("{h}\n{extra}"),
+            None => extra,
+        });
+    }
+    ProblemDiagnostic {
+        problem,
+        source,
+        labels,
+    }
+}
+
+/// `path:line:col` of an offset.
+pub fn location(files: &[SourceFile], file: usize, offset: usize) -> String {
+    let f = &files[file];
+    let (l, c) = super::scan::line_col(&f.text, offset);
+    format!("{}:{l}:{c}", f.display)
+}
+
+/// The error a command returns for an invalid plan: all problems, rendered one after another.
+#[derive(Debug, thiserror::Error)]
+#[error("{summary}")]
+pub struct PlanError {
+    pub summary: String,
+    pub diagnostics: Vec<ProblemDiagnostic>,
+}
+
+impl Diagnostic for PlanError {
+    fn code<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
+        Some(Box::new("fsi::plan::invalid"))
+    }
+
+    fn related<'a>(&'a self) -> Option<Box<dyn Iterator<Item = &'a dyn Diagnostic> + 'a>> {
+        Some(Box::new(
+            self.diagnostics.iter().map(|d| d as &dyn Diagnostic),
+        ))
+    }
+}
+
+impl Classify for PlanError {
+    fn exit_status(&self) -> ExitStatus {
+        ExitStatus::Invalid
+    }
+}
+
+impl PlanError {
+    pub fn new(problems: &[Problem], files: &[SourceFile]) -> PlanError {
+        let errors = problems.iter().filter(|p| p.is_error()).count();
+        PlanError {
+            summary: format!(
+                "the session plan is invalid: {errors} error{}",
+                if errors == 1 { "" } else { "s" }
+            ),
+            diagnostics: problems
+                .iter()
+                .filter(|p| p.is_error())
+                .map(|p| to_diagnostic(p, files))
+                .collect(),
+        }
+    }
+}
+
+/// Render problems deterministically (no colour, ASCII, fixed width) — used by snapshot tests
+/// and by anything that needs stable text.
+pub fn render_plain(problems: &[Problem], files: &[SourceFile]) -> String {
+    let handler = miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::none())
+        .with_width(100)
+        .with_links(false);
+    let mut out = String::new();
+    for p in problems {
+        let d = to_diagnostic(p, files);
+        let _ = handler.render_report(&mut out, &d);
+    }
+    out
+}

@@ -1,0 +1,1158 @@
+//! Acting on a plan: integration gate, tasks, verification, completion.
+//!
+//! The runner never prints. It reports through an [`Observer`] and asks a [`Confirm`] for manual
+//! steps; both are implemented by the command layer. State changes are saved atomically as they
+//! happen, so an interrupted run leaves a consistent file in which the interrupted session is
+//! `interrupted`, never `complete`.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, mpsc};
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+use super::actions::{ActionContext, ActionRegistry};
+use super::expect::Expectation;
+use super::plan::{CheckStep, Plan, PlannedSession, Retry, TaskStep};
+use super::state::{LastRun, State, StateError, StateStore, Status, StepRecord};
+use super::{PlanSet, SessionsConfig, gitops, progress, sessionmd};
+use crate::error::{Classify, ExitStatus};
+use crate::exec::{Cancel, ShellCommand, Termination};
+
+/// How to run.
+#[derive(Debug, Clone, Copy)]
+pub struct RunOptions {
+    /// Sessions run in parallel when independent.
+    pub jobs: usize,
+    /// Overwrite differing files of CREATE tasks.
+    pub force: bool,
+    /// Accept manual steps without asking (and without a TTY).
+    pub accept_manual: bool,
+    /// Commit, update PROGRESS.md / SESSION.md and mark complete. Without it sessions are run and
+    /// verified but stay incomplete.
+    pub commit: bool,
+    /// Skip the gate and the tasks: verification and completion only (`fsi session complete`).
+    pub verify_only: bool,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions {
+            jobs: 1,
+            force: false,
+            accept_manual: false,
+            commit: true,
+            verify_only: false,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Phase {
+    Gate,
+    Task,
+    Check,
+    Forbidden,
+    Files,
+    Commit,
+}
+
+impl Phase {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Phase::Gate => "gate",
+            Phase::Task => "task",
+            Phase::Check => "check",
+            Phase::Forbidden => "forbidden",
+            Phase::Files => "files",
+            Phase::Commit => "commit",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StepOutcome {
+    Passed,
+    Failed,
+    TimedOut,
+    Interrupted,
+    /// Prose shown to the human, not run.
+    Note,
+}
+
+impl StepOutcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StepOutcome::Passed => "passed",
+            StepOutcome::Failed => "failed",
+            StepOutcome::TimedOut => "timed_out",
+            StepOutcome::Interrupted => "interrupted",
+            StepOutcome::Note => "note",
+        }
+    }
+
+    pub fn is_failure(self) -> bool {
+        matches!(self, StepOutcome::Failed | StepOutcome::TimedOut)
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct StepResult {
+    pub phase: Phase,
+    pub name: String,
+    pub outcome: StepOutcome,
+    pub detail: String,
+    pub command: Option<String>,
+    #[serde(serialize_with = "ser_ms", rename = "duration_ms")]
+    pub duration: Duration,
+    pub attempts: u32,
+    /// Last lines of the output of the final attempt.
+    pub stdout: String,
+    pub stderr: String,
+}
+
+fn ser_ms<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_u64(d.as_millis() as u64)
+}
+
+impl StepResult {
+    fn new(phase: Phase, name: impl Into<String>, outcome: StepOutcome) -> StepResult {
+        StepResult {
+            phase,
+            name: name.into(),
+            outcome,
+            detail: String::new(),
+            command: None,
+            duration: Duration::ZERO,
+            attempts: 0,
+            stdout: String::new(),
+            stderr: String::new(),
+        }
+    }
+
+    fn detail(mut self, d: impl Into<String>) -> StepResult {
+        self.detail = d.into();
+        self
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SessionOutcome {
+    /// Ran, verified and (with commits on) completed.
+    Passed,
+    Failed,
+    Interrupted,
+    /// Already complete; not run.
+    Skipped,
+    /// Not started because an earlier session failed or the run was interrupted.
+    NotRun,
+}
+
+impl SessionOutcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SessionOutcome::Passed => "passed",
+            SessionOutcome::Failed => "failed",
+            SessionOutcome::Interrupted => "interrupted",
+            SessionOutcome::Skipped => "skipped",
+            SessionOutcome::NotRun => "not_run",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SessionResult {
+    pub id: String,
+    pub title: String,
+    pub outcome: SessionOutcome,
+    /// Why it failed / was not run; `action_on_fail` of a failed gate.
+    pub message: Option<String>,
+    pub commit: Option<String>,
+    pub steps: Vec<StepResult>,
+    #[serde(serialize_with = "ser_ms", rename = "duration_ms")]
+    pub duration: Duration,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RunSummary {
+    pub sessions: Vec<SessionResult>,
+    pub interrupted: bool,
+}
+
+impl RunSummary {
+    pub fn exit_status(&self) -> ExitStatus {
+        if self.interrupted
+            || self
+                .sessions
+                .iter()
+                .any(|s| s.outcome == SessionOutcome::Interrupted)
+        {
+            ExitStatus::Interrupted
+        } else if self
+            .sessions
+            .iter()
+            .any(|s| s.outcome == SessionOutcome::Failed)
+        {
+            ExitStatus::Failure
+        } else {
+            ExitStatus::Success
+        }
+    }
+}
+
+/// Progress reported by the runner, in order per session.
+#[derive(Debug)]
+pub enum Event<'a> {
+    SessionStarted {
+        id: &'a str,
+        title: &'a str,
+    },
+    StepStarted {
+        id: &'a str,
+        phase: Phase,
+        name: &'a str,
+    },
+    Retrying {
+        id: &'a str,
+        name: &'a str,
+        attempt: u32,
+        attempts: u32,
+        wait: Duration,
+        reason: &'a str,
+    },
+    StepFinished {
+        id: &'a str,
+        step: &'a StepResult,
+    },
+    SessionFinished {
+        result: &'a SessionResult,
+    },
+}
+
+pub trait Observer: Send + Sync {
+    fn event(&self, event: &Event<'_>);
+}
+
+/// An observer that ignores everything.
+pub struct Silent;
+
+impl Observer for Silent {
+    fn event(&self, _: &Event<'_>) {}
+}
+
+/// Asks a human. `None` when nobody can be asked (no TTY).
+pub trait Confirm: Send + Sync {
+    fn confirm(&self, session: &str, what: &str) -> Option<bool>;
+}
+
+/// Never asks: every manual step is "cannot ask".
+pub struct NoPrompt;
+
+impl Confirm for NoPrompt {
+    fn confirm(&self, _: &str, _: &str) -> Option<bool> {
+        None
+    }
+}
+
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+pub enum RunError {
+    #[error(
+        "refusing to overwrite files that differ from the plan's content: {}",
+        .0.join(", ")
+    )]
+    #[diagnostic(
+        code(fsi::run::would_overwrite),
+        help("pass --force to overwrite them, or remove the CREATE task's file")
+    )]
+    Conflicts(Vec<String>),
+    #[error("{0} is not inside a git repository; completing a session needs a commit")]
+    #[diagnostic(
+        code(fsi::run::no_git),
+        help("run `git init`, or pass --no-commit to run and verify without completing")
+    )]
+    NoRepo(PathBuf),
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    State(#[from] StateError),
+}
+
+impl Classify for RunError {
+    fn exit_status(&self) -> ExitStatus {
+        match self {
+            RunError::Conflicts(_) | RunError::NoRepo(_) => ExitStatus::Refused,
+            RunError::State(e) => e.exit_status(),
+        }
+    }
+}
+
+/// Everything a run needs.
+pub struct Runner<'a> {
+    pub set: &'a PlanSet,
+    pub config: &'a SessionsConfig,
+    pub registry: &'a ActionRegistry,
+    pub store: &'a StateStore,
+    pub cancel: &'a Cancel,
+    pub observer: &'a dyn Observer,
+    pub confirm: &'a dyn Confirm,
+    pub opts: RunOptions,
+}
+
+/// Minimum time between two coalesced state writes.
+const SAVE_INTERVAL: Duration = Duration::from_millis(250);
+
+struct Shared {
+    state: Mutex<State>,
+    last_save: Mutex<Instant>,
+    dirty: AtomicBool,
+    git: Mutex<()>,
+    prompt: Mutex<()>,
+}
+
+impl Runner<'_> {
+    /// Checks that must hold before anything runs (plan-then-act): no file conflicts, a git
+    /// repository when commits are on.
+    pub fn preflight(&self, plan: &Plan) -> Result<(), RunError> {
+        if !plan.conflicts.is_empty() && !self.opts.force {
+            return Err(RunError::Conflicts(
+                plan.conflicts
+                    .iter()
+                    .map(|c| format!("{} ({})", self.set.display_path(&c.path), c.session))
+                    .collect(),
+            ));
+        }
+        if self.opts.commit
+            && plan.to_run().next().is_some()
+            && gitops::open(&self.set.root).is_err()
+        {
+            return Err(RunError::NoRepo(self.set.root.clone()));
+        }
+        Ok(())
+    }
+
+    /// Run the plan. State is saved after every change.
+    pub fn execute(&self, plan: &Plan, state: State) -> Result<RunSummary, RunError> {
+        self.preflight(plan)?;
+        let shared = Shared {
+            state: Mutex::new(state),
+            last_save: Mutex::new(Instant::now() - SAVE_INTERVAL),
+            dirty: AtomicBool::new(false),
+            git: Mutex::new(()),
+            prompt: Mutex::new(()),
+        };
+        let to_run: Vec<&PlannedSession> = plan.to_run().collect();
+        let ids: BTreeSet<&str> = to_run.iter().map(|s| s.id.as_str()).collect();
+        let mut results: BTreeMap<String, SessionResult> = BTreeMap::new();
+        let mut passed: BTreeSet<String> = BTreeSet::new();
+        let mut pending: Vec<&PlannedSession> = to_run.clone();
+        let mut running = 0usize;
+        let mut stop = false;
+        let jobs = self.opts.jobs.max(1);
+        let (tx, rx) = mpsc::channel::<SessionResult>();
+
+        std::thread::scope(|scope| -> Result<(), RunError> {
+            loop {
+                if !stop && !self.cancel.is_cancelled() {
+                    while running < jobs {
+                        let Some(pos) = pending.iter().position(|p| {
+                            p.dependencies
+                                .iter()
+                                .all(|d| !ids.contains(d.as_str()) || passed.contains(d))
+                        }) else {
+                            break;
+                        };
+                        let p = pending.remove(pos);
+                        running += 1;
+                        let tx = tx.clone();
+                        let shared = &shared;
+                        scope.spawn(move || {
+                            let r = self.run_session(p, shared);
+                            let _ = tx.send(r);
+                        });
+                    }
+                }
+                if running == 0 {
+                    break;
+                }
+                let r = rx.recv().expect("a running session reports");
+                running -= 1;
+                match r.outcome {
+                    SessionOutcome::Passed => {
+                        passed.insert(r.id.clone());
+                    }
+                    _ => stop = true,
+                }
+                results.insert(r.id.clone(), r);
+            }
+            Ok(())
+        })?;
+
+        if shared.dirty.load(Ordering::SeqCst) {
+            let st = shared.state.lock().expect("state lock");
+            self.store.save(&st)?;
+        }
+        let interrupted = self.cancel.is_cancelled();
+        let mut sessions = Vec::new();
+        for p in &plan.sessions {
+            if let Some(r) = results.remove(&p.id) {
+                sessions.push(r);
+                continue;
+            }
+            let (outcome, message) = match &p.skip {
+                Some(why) => (SessionOutcome::Skipped, why.clone()),
+                None if interrupted => (SessionOutcome::NotRun, "the run was interrupted".into()),
+                None => (
+                    SessionOutcome::NotRun,
+                    "not started: an earlier session failed".into(),
+                ),
+            };
+            let r = SessionResult {
+                id: p.id.clone(),
+                title: p.title.clone(),
+                outcome,
+                message: Some(message),
+                commit: None,
+                steps: Vec::new(),
+                duration: Duration::ZERO,
+            };
+            if outcome == SessionOutcome::NotRun {
+                self.observer.event(&Event::SessionFinished { result: &r });
+            }
+            sessions.push(r);
+        }
+        Ok(RunSummary {
+            sessions,
+            interrupted,
+        })
+    }
+
+    /// Apply `f` to the state and persist it. Writes are coalesced (at most one per
+    /// [`SAVE_INTERVAL`]) unless `durable` — used when a session's completion must be on disk
+    /// together with its commit. `execute` always flushes at the end, interrupted or not.
+    fn save(&self, shared: &Shared, durable: bool, f: impl FnOnce(&mut State)) {
+        let mut st = shared.state.lock().expect("state lock");
+        f(&mut st);
+        let mut last = shared.last_save.lock().expect("save lock");
+        if durable || last.elapsed() >= SAVE_INTERVAL {
+            // A failed save must not abort a run half-way; the next save retries with full
+            // state.
+            let ok = self.store.save(&st).is_ok();
+            shared.dirty.store(!ok, Ordering::SeqCst);
+            *last = Instant::now();
+        } else {
+            shared.dirty.store(true, Ordering::SeqCst);
+        }
+    }
+
+    fn run_session(&self, p: &PlannedSession, shared: &Shared) -> SessionResult {
+        let start = Instant::now();
+        let id = p.id.as_str();
+        self.observer.event(&Event::SessionStarted {
+            id,
+            title: &p.title,
+        });
+        let started = super::state::now();
+        self.save(shared, false, |st| {
+            let e = st.entry(id);
+            e.status = Status::Active;
+            e.started_at = Some(started.clone());
+        });
+        let session = self.set.get(id).expect("planned sessions exist");
+        if self.opts.commit && !self.opts.verify_only {
+            let path = self.set.root.join(&self.config.session_file);
+            let text = sessionmd::active(
+                session,
+                &started,
+                &self.set.display_path(&p.workdir),
+                &self.set.display_path(&session.source),
+            );
+            let _ = crate::fsutil::write_atomic(&path, text.as_bytes(), false);
+        }
+
+        let mut result = SessionResult {
+            id: p.id.clone(),
+            title: p.title.clone(),
+            outcome: SessionOutcome::Passed,
+            message: None,
+            commit: None,
+            steps: Vec::new(),
+            duration: Duration::ZERO,
+        };
+        let outcome = self.run_steps(p, session, shared, &mut result);
+        result.outcome = outcome;
+        if outcome == SessionOutcome::Passed && self.opts.commit {
+            if self.cancel.is_cancelled() {
+                result.outcome = SessionOutcome::Interrupted;
+            } else {
+                let step = self.complete(p, session, shared, &mut result);
+                let failed = step.outcome.is_failure();
+                self.push(&mut result, step);
+                if failed {
+                    result.outcome = SessionOutcome::Failed;
+                    result.message = Some("the session's commit failed".into());
+                }
+            }
+        }
+        result.duration = start.elapsed();
+        let records: Vec<StepRecord> = result
+            .steps
+            .iter()
+            .map(|s| StepRecord {
+                phase: s.phase.as_str().into(),
+                name: s.name.clone(),
+                result: s.outcome.as_str().into(),
+                detail: s.detail.clone(),
+                duration_ms: s.duration.as_millis() as u64,
+            })
+            .collect();
+        let final_outcome = result.outcome;
+        let commit_on = self.opts.commit;
+        self.save(
+            shared,
+            final_outcome == SessionOutcome::Passed && commit_on,
+            |st| {
+                let e = st.entry(id);
+                e.last_run = Some(LastRun {
+                    at: super::state::now(),
+                    result: final_outcome.as_str().into(),
+                    steps: records,
+                });
+                match final_outcome {
+                    SessionOutcome::Passed if commit_on => {} // set by complete()
+                    SessionOutcome::Passed => {
+                        if e.status == Status::Active {
+                            e.status = if e.commit.is_some() {
+                                Status::Complete
+                            } else {
+                                Status::Pending
+                            };
+                        }
+                    }
+                    SessionOutcome::Interrupted => e.status = Status::Interrupted,
+                    _ => e.status = Status::Failed,
+                }
+            },
+        );
+        self.observer
+            .event(&Event::SessionFinished { result: &result });
+        result
+    }
+
+    fn push(&self, result: &mut SessionResult, step: StepResult) {
+        self.observer.event(&Event::StepFinished {
+            id: &result.id,
+            step: &step,
+        });
+        result.steps.push(step);
+    }
+
+    fn interrupted(&self, result: &mut SessionResult) -> SessionOutcome {
+        result.message = Some("interrupted".into());
+        SessionOutcome::Interrupted
+    }
+
+    fn run_steps(
+        &self,
+        p: &PlannedSession,
+        session: &super::Session,
+        shared: &Shared,
+        result: &mut SessionResult,
+    ) -> SessionOutcome {
+        let id = p.id.as_str();
+        if !p.workdir.is_dir() {
+            let step = StepResult::new(Phase::Gate, "working_directory", StepOutcome::Failed)
+                .detail(format!(
+                    "working directory {} does not exist",
+                    self.set.display_path(&p.workdir)
+                ));
+            self.push(result, step);
+            result.message = Some("the working directory does not exist".into());
+            return SessionOutcome::Failed;
+        }
+        let (gate, tasks) = if self.opts.verify_only {
+            (&[][..], &[][..])
+        } else {
+            (&p.gate[..], &p.tasks[..])
+        };
+        let mut touched: Vec<PathBuf> = session
+            .tasks
+            .iter()
+            .filter_map(|t| t.file.as_ref().map(|f| p.workdir.join(f)))
+            .collect();
+        // 1. Integration gate.
+        for g in gate {
+            self.observer.event(&Event::StepStarted {
+                id,
+                phase: Phase::Gate,
+                name: &g.name,
+            });
+            let step = self.run_command(
+                id,
+                Phase::Gate,
+                &g.name,
+                &g.command,
+                &p.workdir,
+                &g.retry,
+                None,
+            );
+            let outcome = step.outcome;
+            self.push(result, step);
+            match outcome {
+                StepOutcome::Interrupted => return self.interrupted(result),
+                o if o.is_failure() => {
+                    result.message = Some(p.action_on_fail.clone().unwrap_or_else(|| {
+                        format!(
+                            "integration gate `{}` failed; fix it before this session",
+                            g.name
+                        )
+                    }));
+                    return SessionOutcome::Failed;
+                }
+                _ => {}
+            }
+        }
+        // 2. Tasks.
+        for t in tasks {
+            if self.cancel.is_cancelled() {
+                return self.interrupted(result);
+            }
+            let name = match &t.id {
+                Some(tid) => format!("{tid}. {}", t.title),
+                None => t.title.clone(),
+            };
+            self.observer.event(&Event::StepStarted {
+                id,
+                phase: Phase::Task,
+                name: &name,
+            });
+            let task = &session.tasks[t.index];
+            let step = match &t.step {
+                TaskStep::Run { command, timeout_s } => {
+                    let retry = Retry {
+                        timeout_s: *timeout_s,
+                        retries: 0,
+                        interval_s: 0.0,
+                        max_backoff_s: 0.0,
+                    };
+                    self.run_command(id, Phase::Task, &name, command, &p.workdir, &retry, None)
+                }
+                TaskStep::Write { path, content, .. } => self.write_file(&name, path, content),
+                TaskStep::Replace {
+                    path,
+                    marker,
+                    content,
+                } => self.replace_marker(&name, path, marker, content),
+                TaskStep::Builtin { action, .. } => {
+                    let started = Instant::now();
+                    let ctx = ActionContext {
+                        root: &self.set.root,
+                        workdir: &p.workdir,
+                        session,
+                        task,
+                        cancel: self.cancel,
+                        force: self.opts.force,
+                    };
+                    let found = self.registry.lookup(task);
+                    let mut step = match found.map(|(_, a)| a.run(&ctx)) {
+                        Some(Ok(out)) => {
+                            touched.extend(out.files.iter().map(|f| p.workdir.join(f)));
+                            StepResult::new(Phase::Task, &name, StepOutcome::Passed)
+                                .detail(out.summary)
+                        }
+                        Some(Err(e)) => {
+                            StepResult::new(Phase::Task, &name, StepOutcome::Failed).detail(e)
+                        }
+                        None => StepResult::new(Phase::Task, &name, StepOutcome::Failed)
+                            .detail(format!("built-in action `{action}` is not registered")),
+                    };
+                    step.duration = started.elapsed();
+                    step
+                }
+                TaskStep::Manual { instruction } => {
+                    self.manual(shared, id, Phase::Task, &name, instruction)
+                }
+            };
+            let outcome = step.outcome;
+            self.push(result, step);
+            match outcome {
+                StepOutcome::Interrupted => return self.interrupted(result),
+                o if o.is_failure() => {
+                    result.message = Some(format!("task `{name}` failed"));
+                    return SessionOutcome::Failed;
+                }
+                _ => {}
+            }
+        }
+        // 3. Verification: everything is checked, then the session fails if anything failed.
+        let mut failures = Vec::new();
+        for c in &p.checks {
+            if self.cancel.is_cancelled() {
+                return self.interrupted(result);
+            }
+            self.observer.event(&Event::StepStarted {
+                id,
+                phase: Phase::Check,
+                name: &c.name,
+            });
+            let step = match &c.step {
+                CheckStep::Command {
+                    command,
+                    expect,
+                    retry,
+                } => self.run_command(
+                    id,
+                    Phase::Check,
+                    &c.name,
+                    command,
+                    &p.workdir,
+                    retry,
+                    Some(expect),
+                ),
+                CheckStep::Manual { text } => self.manual(shared, id, Phase::Check, &c.name, text),
+                CheckStep::Note { text } => {
+                    StepResult::new(Phase::Check, &c.name, StepOutcome::Note).detail(text.clone())
+                }
+            };
+            let outcome = step.outcome;
+            self.push(result, step);
+            match outcome {
+                StepOutcome::Interrupted => return self.interrupted(result),
+                o if o.is_failure() => failures.push(format!("check `{}`", c.name)),
+                _ => {}
+            }
+        }
+        // Files that must exist.
+        let mut missing = Vec::new();
+        for f in p.files.iter().chain(&p.screenshots) {
+            if !p.workdir.join(f).exists() {
+                missing.push(f.clone());
+            }
+        }
+        if !p.files.is_empty() || !p.screenshots.is_empty() {
+            let step = if missing.is_empty() {
+                StepResult::new(Phase::Files, "files exist", StepOutcome::Passed).detail(format!(
+                    "{} file(s) present",
+                    p.files.len() + p.screenshots.len()
+                ))
+            } else {
+                failures.push("files".into());
+                StepResult::new(Phase::Files, "files exist", StepOutcome::Failed)
+                    .detail(format!("missing: {}", missing.join(", ")))
+            };
+            self.push(result, step);
+        }
+        // Forbidden literal patterns in the session's files.
+        if !p.forbidden.is_empty() {
+            touched.sort();
+            touched.dedup();
+            let hits = grep_literal(&p.forbidden, &touched, &self.set.root);
+            let step = if hits.is_empty() {
+                StepResult::new(Phase::Forbidden, "forbidden patterns", StepOutcome::Passed).detail(
+                    format!(
+                        "{} pattern(s) absent from {} file(s)",
+                        p.forbidden.len(),
+                        touched.iter().filter(|f| f.is_file()).count()
+                    ),
+                )
+            } else {
+                failures.push("forbidden patterns".into());
+                StepResult::new(Phase::Forbidden, "forbidden patterns", StepOutcome::Failed)
+                    .detail(hits.join("\n"))
+            };
+            self.push(result, step);
+        }
+        if failures.is_empty() {
+            SessionOutcome::Passed
+        } else {
+            result.message = Some(format!("verification failed: {}", failures.join(", ")));
+            SessionOutcome::Failed
+        }
+    }
+
+    /// Run a command with retries and capped backoff; evaluate `expect` (exit 0 when `None`).
+    #[allow(clippy::too_many_arguments)]
+    fn run_command(
+        &self,
+        id: &str,
+        phase: Phase,
+        name: &str,
+        command: &str,
+        cwd: &Path,
+        retry: &Retry,
+        expect: Option<&Expectation>,
+    ) -> StepResult {
+        let started = Instant::now();
+        let attempts = retry.retries + 1;
+        let mut step = StepResult::new(phase, name, StepOutcome::Failed);
+        step.command = Some(command.to_string());
+        for attempt in 1..=attempts {
+            step.attempts = attempt;
+            let timeout = (retry.timeout_s > 0.0).then(|| Duration::from_secs_f64(retry.timeout_s));
+            let out = ShellCommand::new(command, cwd)
+                .timeout(timeout)
+                .grace(self.config.kill_grace.duration())
+                .env("FSI_SESSION", id)
+                .run(self.cancel);
+            let out = match out {
+                Ok(o) => o,
+                Err(e) => {
+                    step.detail = e.to_string();
+                    break;
+                }
+            };
+            step.stdout = tail(&out.stdout, 20);
+            step.stderr = tail(&out.stderr, 20);
+            let reason = match out.termination {
+                Termination::Cancelled => {
+                    step.outcome = StepOutcome::Interrupted;
+                    step.detail = "interrupted; its process group was terminated".into();
+                    break;
+                }
+                Termination::TimedOut => {
+                    step.outcome = StepOutcome::TimedOut;
+                    step.detail = format!(
+                        "timed out after {}; its process group was terminated",
+                        fmt_secs(retry.timeout_s)
+                    );
+                    step.detail.clone()
+                }
+                Termination::Exited(code) => {
+                    let verdict = match expect {
+                        Some(e) => e.evaluate(code, &out.stdout),
+                        None if code == 0 => Ok(None),
+                        None => Err(format!("exit status {code}")),
+                    };
+                    match verdict {
+                        Ok(note) => {
+                            step.outcome = StepOutcome::Passed;
+                            step.detail = note.unwrap_or_default();
+                            break;
+                        }
+                        Err(why) => {
+                            step.outcome = StepOutcome::Failed;
+                            step.detail = why.clone();
+                            why
+                        }
+                    }
+                }
+            };
+            if attempt < attempts {
+                let wait = Duration::from_secs_f64(retry.backoff(attempt));
+                self.observer.event(&Event::Retrying {
+                    id,
+                    name,
+                    attempt,
+                    attempts,
+                    wait,
+                    reason: &reason,
+                });
+                if !sleep_cancellable(wait, self.cancel) {
+                    step.outcome = StepOutcome::Interrupted;
+                    step.detail = "interrupted while waiting to retry".into();
+                    break;
+                }
+            }
+        }
+        step.duration = started.elapsed();
+        step
+    }
+
+    fn manual(
+        &self,
+        shared: &Shared,
+        id: &str,
+        phase: Phase,
+        name: &str,
+        what: &str,
+    ) -> StepResult {
+        let started = Instant::now();
+        let mut step = if self.opts.accept_manual {
+            StepResult::new(phase, name, StepOutcome::Passed)
+                .detail(format!("manual step accepted (--accept-manual): {what}"))
+        } else {
+            let _guard = shared.prompt.lock().expect("prompt lock");
+            match self.confirm.confirm(id, what) {
+                Some(true) => StepResult::new(phase, name, StepOutcome::Passed)
+                    .detail(format!("manual step confirmed: {what}")),
+                Some(false) => StepResult::new(phase, name, StepOutcome::Failed)
+                    .detail(format!("manual step not confirmed: {what}")),
+                None => StepResult::new(phase, name, StepOutcome::Failed).detail(format!(
+                    "manual step needs a human: {what}\n(run on a terminal to confirm it, or pass --accept-manual)"
+                )),
+            }
+        };
+        step.duration = started.elapsed();
+        step
+    }
+
+    fn write_file(&self, name: &str, path: &Path, content: &str) -> StepResult {
+        let shown = self.set.display_path(path);
+        match std::fs::read(path) {
+            Ok(existing) if existing == content.as_bytes() => {
+                return StepResult::new(Phase::Task, name, StepOutcome::Passed)
+                    .detail(format!("{shown} unchanged"));
+            }
+            Ok(_) if !self.opts.force => {
+                return StepResult::new(Phase::Task, name, StepOutcome::Failed).detail(format!(
+                    "{shown} exists with different content; pass --force to overwrite it"
+                ));
+            }
+            _ => {}
+        }
+        match crate::fsutil::write_atomic(path, content.as_bytes(), false) {
+            Ok(()) => StepResult::new(Phase::Task, name, StepOutcome::Passed)
+                .detail(format!("wrote {shown}")),
+            Err(e) => StepResult::new(Phase::Task, name, StepOutcome::Failed)
+                .detail(format!("cannot write {shown}: {e}")),
+        }
+    }
+
+    fn replace_marker(&self, name: &str, path: &Path, marker: &str, content: &str) -> StepResult {
+        let shown = self.set.display_path(path);
+        let text = match fs_err::read_to_string(path) {
+            Ok(t) => t,
+            Err(e) => {
+                return StepResult::new(Phase::Task, name, StepOutcome::Failed)
+                    .detail(e.to_string());
+            }
+        };
+        let marker = marker.trim();
+        let mut out = String::with_capacity(text.len() + content.len());
+        let mut replaced = false;
+        for line in text.split_inclusive('\n') {
+            if !replaced && line.trim() == marker {
+                let indent = &line[..line.len() - line.trim_start().len()];
+                for l in content.lines() {
+                    if !l.is_empty() {
+                        out.push_str(indent);
+                    }
+                    out.push_str(l);
+                    out.push('\n');
+                }
+                replaced = true;
+            } else {
+                out.push_str(line);
+            }
+        }
+        if !replaced {
+            let first = content.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
+            if text.contains(first.trim()) {
+                return StepResult::new(Phase::Task, name, StepOutcome::Passed)
+                    .detail(format!("{shown}: already replaced"));
+            }
+            return StepResult::new(Phase::Task, name, StepOutcome::Failed)
+                .detail(format!("{shown}: marker line `{marker}` not found"));
+        }
+        match crate::fsutil::write_atomic(path, out.as_bytes(), false) {
+            Ok(()) => StepResult::new(Phase::Task, name, StepOutcome::Passed)
+                .detail(format!("replaced the marker in {shown}")),
+            Err(e) => StepResult::new(Phase::Task, name, StepOutcome::Failed).detail(e.to_string()),
+        }
+    }
+
+    /// Commit, record the hash, update PROGRESS.md and SESSION.md, mark complete.
+    fn complete(
+        &self,
+        p: &PlannedSession,
+        session: &super::Session,
+        shared: &Shared,
+        result: &mut SessionResult,
+    ) -> StepResult {
+        let started = Instant::now();
+        let _git = shared.git.lock().expect("git lock");
+        let done = {
+            let st = shared.state.lock().expect("state lock");
+            st.clone()
+        };
+        match complete_session(self.set, self.config, session, &p.workdir, done) {
+            Ok(c) => {
+                result.commit = Some(c.hash.clone());
+                self.save(shared, true, |st| *st.entry(&p.id) = c.entry.clone());
+                let mut step = StepResult::new(Phase::Commit, "commit", StepOutcome::Passed)
+                    .detail(c.summary());
+                step.duration = started.elapsed();
+                step
+            }
+            Err(e) => StepResult::new(Phase::Commit, "commit", StepOutcome::Failed).detail(e),
+        }
+    }
+}
+
+/// What completing a session did.
+#[derive(Debug, Clone)]
+pub struct Completion {
+    pub hash: String,
+    pub subject: String,
+    pub progress: Option<(PathBuf, bool)>,
+    pub docs_commit: Option<String>,
+    pub entry: super::state::SessionState,
+}
+
+impl Completion {
+    pub fn summary(&self) -> String {
+        let mut s = format!("{} {}", self.hash, self.subject);
+        match &self.progress {
+            Some((p, true)) => s.push_str(&format!("; PROGRESS row updated in {}", p.display())),
+            Some((p, false)) => {
+                s.push_str(&format!("; no row for this session in {}", p.display()))
+            }
+            None => {}
+        }
+        s
+    }
+}
+
+/// Completion shared by `fsi run` and `fsi session complete`: commit (`git add -A` within the
+/// working directory), record the short hash, update PROGRESS.md in place, reset SESSION.md,
+/// optionally commit those docs. Returns the new state entry (the caller saves it).
+pub fn complete_session(
+    set: &PlanSet,
+    config: &SessionsConfig,
+    session: &super::Session,
+    workdir: &Path,
+    state: State,
+) -> Result<Completion, String> {
+    let repo = gitops::open(workdir)
+        .or_else(|_| gitops::open(&set.root))
+        .map_err(|e| e.to_string())?;
+    let msg = gitops::message(session);
+    let spec = gitops::pathspec_for(&repo, workdir);
+    // PROGRESS.md and SESSION.md belong to the docs commit, so that reverting a session's commit
+    // never conflicts with them.
+    let progress_path = progress::discover(&set.root, config.progress_file.as_deref());
+    let session_md = set.root.join(&config.session_file);
+    let exclude: Vec<String> = progress_path
+        .iter()
+        .chain(std::iter::once(&session_md))
+        .filter_map(|p| gitops::relative(&repo, p))
+        .collect();
+    let hash = gitops::commit_all(&repo, &spec, &exclude, &msg).map_err(|e| e.to_string())?;
+    let now = super::state::now();
+    let mut entry = state.sessions.get(&session.id).cloned().unwrap_or_default();
+    entry.status = Status::Complete;
+    entry.completed_at = Some(now.clone());
+    entry.commit = Some(hash.clone());
+    let mut docs: Vec<PathBuf> = Vec::new();
+    let date = now.get(..10).unwrap_or(&now).to_string();
+    let progress = progress_path.map(|path| {
+        let update = progress::RowUpdate {
+            status: Some(progress::COMPLETE.into()),
+            completed: Some(date.clone()),
+            commit: Some(format!("`{hash}`")),
+            started: entry
+                .started_at
+                .as_ref()
+                .map(|s| s.get(..10).unwrap_or(s).to_string()),
+            started_if_empty: true,
+        };
+        let found = progress::update_file(&path, &session.id, &update).unwrap_or(false);
+        if found {
+            docs.push(path.clone());
+        }
+        (set.display_path(&path).into(), found)
+    });
+    // SESSION.md: reset, naming what is ready next.
+    let mut after = state.clone();
+    after.sessions.insert(session.id.clone(), entry.clone());
+    let ready: Vec<String> = set
+        .ordered()
+        .filter(|s| !after.is_complete(&s.id) && s.dep_ids().all(|d| after.is_complete(d)))
+        .map(|s| {
+            if s.title().is_empty() {
+                s.id.clone()
+            } else {
+                format!("{} - {}", s.id, s.title())
+            }
+        })
+        .collect();
+    if session_md.parent().is_some_and(Path::exists) || session_md.exists() {
+        let text = sessionmd::complete(session, &hash, &now, &ready);
+        if crate::fsutil::write_atomic(&session_md, text.as_bytes(), false).is_ok() {
+            docs.push(session_md);
+        }
+    }
+    let mut docs_commit = None;
+    if config.commit_docs && !docs.is_empty() {
+        let specs: Vec<String> = docs
+            .iter()
+            .filter_map(|d| gitops::relative(&repo, d))
+            .collect();
+        if !specs.is_empty() && docs_changed(&repo, &specs) {
+            docs_commit = gitops::commit_all(
+                &repo,
+                &specs,
+                &[],
+                &format!("docs: complete session {}\n", session.id),
+            )
+            .ok();
+        }
+    }
+    Ok(Completion {
+        subject: msg.lines().next().unwrap_or("").to_string(),
+        hash,
+        progress,
+        docs_commit,
+        entry,
+    })
+}
+
+fn docs_changed(repo: &git2::Repository, specs: &[String]) -> bool {
+    let mut opts = git2::StatusOptions::new();
+    opts.include_untracked(true).recurse_untracked_dirs(true);
+    for s in specs {
+        opts.pathspec(s);
+    }
+    repo.statuses(Some(&mut opts))
+        .map(|s| !s.is_empty())
+        .unwrap_or(false)
+}
+
+/// `file:line: pattern` for every line of `files` containing one of `patterns`.
+pub fn grep_literal(patterns: &[String], files: &[PathBuf], root: &Path) -> Vec<String> {
+    let mut hits = Vec::new();
+    for f in files {
+        let Ok(text) = std::fs::read_to_string(f) else {
+            continue;
+        };
+        for (n, line) in text.lines().enumerate() {
+            for p in patterns {
+                if line.contains(p.as_str()) {
+                    let shown = f.strip_prefix(root).unwrap_or(f).display().to_string();
+                    hits.push(format!("{shown}:{}: forbidden `{p}`", n + 1));
+                }
+            }
+        }
+    }
+    hits
+}
+
+fn sleep_cancellable(d: Duration, cancel: &Cancel) -> bool {
+    let end = Instant::now() + d;
+    while Instant::now() < end {
+        if cancel.is_cancelled() {
+            return false;
+        }
+        std::thread::sleep((end - Instant::now()).min(Duration::from_millis(25)));
+    }
+    !cancel.is_cancelled()
+}
+
+fn tail(s: &str, lines: usize) -> String {
+    let all: Vec<&str> = s.lines().collect();
+    let from = all.len().saturating_sub(lines);
+    all[from..].join("\n")
+}
+
+pub fn fmt_secs(s: f64) -> String {
+    if s < 1.0 {
+        format!("{}ms", (s * 1000.0).round())
+    } else if s.fract() == 0.0 {
+        format!("{}s", s as u64)
+    } else {
+        format!("{s:.1}s")
+    }
+}

@@ -1,0 +1,547 @@
+//! A lenient tag scanner for session XML.
+//!
+//! Real plans are not well-formed XML (raw `<` and `&` in code snippets, `\"` inside attribute
+//! values, unclosed prose tags), so sessions are located with a scan for `<session …>` start tags
+//! and their elements are read by a forgiving scanner instead of a strict parser:
+//!
+//! - `code_snippet`, `file_templates`, `config`, `git_commit`, `context`, `description`,
+//!   `functions`, `test_cases`, `find_marker` are raw text up to their literal close tag;
+//! - the five XML entities (and numeric references) are decoded, a stray `&` is kept verbatim;
+//! - a `<` that does not start a plausible tag (or whose element is never closed) is text;
+//! - attribute values may contain `\"`; attributes may come in any order; `<x/>` is accepted;
+//! - comments, CDATA and processing instructions are understood.
+//!
+//! Every node keeps byte offsets into the file, so diagnostics can point at line and column.
+
+use std::ops::Range;
+
+/// Elements whose content is opaque text up to the literal close tag.
+pub const RAW_ELEMENTS: &[&str] = &[
+    "code_snippet",
+    "file_templates",
+    "config",
+    "git_commit",
+    "context",
+    "description",
+    "functions",
+    "test_cases",
+    "find_marker",
+];
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Attr {
+    pub name: String,
+    pub value: String,
+    /// Span of the value (without quotes).
+    pub span: Range<usize>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Node {
+    pub name: String,
+    pub attrs: Vec<Attr>,
+    pub children: Vec<Node>,
+    /// Direct text content, entity-decoded, concatenated (children's text excluded).
+    pub text: String,
+    /// Span of the start tag.
+    pub tag_span: Range<usize>,
+    /// Span of the inner content (empty for self-closing elements).
+    pub inner: Range<usize>,
+    /// Span of the whole element, start tag through close tag.
+    pub span: Range<usize>,
+}
+
+impl Node {
+    pub fn attr(&self, name: &str) -> Option<&Attr> {
+        self.attrs
+            .iter()
+            .find(|a| a.name.eq_ignore_ascii_case(name))
+    }
+
+    pub fn attr_value(&self, name: &str) -> Option<&str> {
+        self.attr(name).map(|a| a.value.as_str())
+    }
+
+    pub fn child(&self, name: &str) -> Option<&Node> {
+        self.children.iter().find(|c| c.name == name)
+    }
+
+    pub fn children_named<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a Node> + 'a {
+        self.children.iter().filter(move |c| c.name == name)
+    }
+
+    /// Trimmed text of this element.
+    pub fn trimmed(&self) -> &str {
+        self.text.trim()
+    }
+
+    /// Text of this element including the text of all descendants, in document order.
+    pub fn deep_text(&self, src: &str) -> String {
+        decode_entities(&strip_tags(&src[self.inner.clone()]))
+    }
+}
+
+/// A scanner problem that makes a block malformed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScanIssue {
+    pub message: String,
+    pub span: Range<usize>,
+}
+
+/// A `<session>` block found in a file.
+#[derive(Debug, Clone)]
+pub struct Block {
+    pub root: Node,
+    /// Notes about recovered problems (stray close tags …), reported as warnings.
+    pub recovered: Vec<ScanIssue>,
+}
+
+/// Find every session block in `src`. Malformed blocks (a `<session id=…>` start tag at the
+/// start of a line without a `</session>`) are returned as issues.
+pub fn find_sessions(src: &str) -> (Vec<Block>, Vec<ScanIssue>) {
+    let bytes = src.as_bytes();
+    let mut blocks = Vec::new();
+    let mut issues = Vec::new();
+    let mut pos = 0;
+    while let Some(off) = src[pos..].find("<session") {
+        let start = pos + off;
+        pos = start + "<session".len();
+        let after = bytes.get(pos).copied().unwrap_or(b' ');
+        if !(after.is_ascii_whitespace() || after == b'>' || after == b'/') {
+            continue; // <sessions>, <session_id>
+        }
+        // Inline mentions (in prose, backticks, JSON strings) are not blocks: a block's start
+        // tag is the first thing on its line.
+        let line_start = src[..start].rfind('\n').map_or(0, |i| i + 1);
+        if !src[line_start..start].trim().is_empty() {
+            continue;
+        }
+        let Some(tag) = parse_start_tag(src, start) else {
+            continue;
+        };
+        if !tag.attrs.iter().any(|a| a.name == "id") {
+            continue;
+        }
+        if tag.self_closing {
+            issues.push(ScanIssue {
+                message: "self-closing <session/> has no content".into(),
+                span: start..tag.end,
+            });
+            pos = tag.end;
+            continue;
+        }
+        // The block ends at the next </session>, unless another block starts first.
+        let close = src[tag.end..].find("</session>").map(|i| tag.end + i);
+        let next_open = next_block_start(src, tag.end);
+        match close {
+            Some(c) if next_open.is_none_or(|n| c < n) => {
+                let end = c + "</session>".len();
+                let mut recovered = Vec::new();
+                let root = parse_element(src, start, tag, end, &mut recovered);
+                blocks.push(Block { root, recovered });
+                pos = end;
+            }
+            _ => {
+                issues.push(ScanIssue {
+                    message: "<session> is never closed (no </session> before the next session \
+                              or the end of the file)"
+                        .into(),
+                    span: start..tag.end,
+                });
+                pos = tag.end;
+            }
+        }
+    }
+    (blocks, issues)
+}
+
+fn next_block_start(src: &str, from: usize) -> Option<usize> {
+    let mut pos = from;
+    while let Some(off) = src[pos..].find("<session") {
+        let start = pos + off;
+        pos = start + 8;
+        let after = src.as_bytes().get(pos).copied().unwrap_or(b' ');
+        if !(after.is_ascii_whitespace() || after == b'>') {
+            continue;
+        }
+        let line_start = src[..start].rfind('\n').map_or(0, |i| i + 1);
+        if src[line_start..start].trim().is_empty() {
+            return Some(start);
+        }
+    }
+    None
+}
+
+struct StartTag {
+    name: String,
+    attrs: Vec<Attr>,
+    self_closing: bool,
+    /// Byte after the closing `>`.
+    end: usize,
+}
+
+fn is_name_start(b: u8) -> bool {
+    b.is_ascii_alphabetic() || b == b'_'
+}
+
+fn is_name_char(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b':')
+}
+
+/// Parse a start tag at `at` (which holds `<`). `None` when it is not a plausible tag.
+fn parse_start_tag(src: &str, at: usize) -> Option<StartTag> {
+    let b = src.as_bytes();
+    let mut i = at + 1;
+    if !b.get(i).copied().is_some_and(is_name_start) {
+        return None;
+    }
+    let ns = i;
+    while b.get(i).copied().is_some_and(is_name_char) {
+        i += 1;
+    }
+    let name = src[ns..i].to_string();
+    let mut attrs = Vec::new();
+    loop {
+        let ws = i;
+        while b.get(i).is_some_and(|c| c.is_ascii_whitespace()) {
+            i += 1;
+        }
+        match b.get(i)? {
+            b'>' => {
+                return Some(StartTag {
+                    name,
+                    attrs,
+                    self_closing: false,
+                    end: i + 1,
+                });
+            }
+            b'/' if b.get(i + 1) == Some(&b'>') => {
+                return Some(StartTag {
+                    name,
+                    attrs,
+                    self_closing: true,
+                    end: i + 2,
+                });
+            }
+            c if is_name_start(*c) && i > ws => {
+                let an = i;
+                while b.get(i).copied().is_some_and(is_name_char) {
+                    i += 1;
+                }
+                let aname = src[an..i].to_string();
+                while b.get(i).is_some_and(|c| c.is_ascii_whitespace()) {
+                    i += 1;
+                }
+                if b.get(i) != Some(&b'=') {
+                    return None;
+                }
+                i += 1;
+                while b.get(i).is_some_and(|c| c.is_ascii_whitespace()) {
+                    i += 1;
+                }
+                let quote = *b.get(i)?;
+                if quote != b'"' && quote != b'\'' {
+                    return None;
+                }
+                i += 1;
+                let vs = i;
+                // `\"` inside a "-quoted value is part of the value.
+                loop {
+                    let c = *b.get(i)?;
+                    if c == b'\n' && src[vs..i].matches('\n').count() > 20 {
+                        return None;
+                    }
+                    if c == quote && !(quote == b'"' && i > vs && b[i - 1] == b'\\') {
+                        break;
+                    }
+                    i += 1;
+                }
+                let raw = &src[vs..i];
+                let value = decode_entities(&raw.replace("\\\"", "\""));
+                attrs.push(Attr {
+                    name: aname,
+                    value,
+                    span: vs..i,
+                });
+                i += 1;
+            }
+            _ => return None,
+        }
+    }
+}
+
+/// Parse the element whose start tag is at `at`, bounded by `limit`.
+fn parse_element(
+    src: &str,
+    at: usize,
+    tag: StartTag,
+    limit: usize,
+    recovered: &mut Vec<ScanIssue>,
+) -> Node {
+    let mut node = Node {
+        name: tag.name.clone(),
+        attrs: tag.attrs,
+        children: Vec::new(),
+        text: String::new(),
+        tag_span: at..tag.end,
+        inner: tag.end..tag.end,
+        span: at..tag.end,
+    };
+    if tag.self_closing {
+        return node;
+    }
+    let close_tag = format!("</{}>", tag.name);
+    if RAW_ELEMENTS.contains(&tag.name.as_str()) {
+        let end = src[tag.end..limit]
+            .find(&close_tag)
+            .map_or(limit, |i| tag.end + i);
+        node.inner = tag.end..end;
+        node.text = decode_entities(&src[tag.end..end]);
+        node.span = at..(end + close_tag.len()).min(limit);
+        return node;
+    }
+    let (end, after) = parse_content(src, tag.end, limit, &tag.name, &mut node, recovered);
+    node.inner = tag.end..end;
+    node.span = at..after;
+    node
+}
+
+/// Parse content until `</name>`; returns (content end, position after the close tag).
+fn parse_content(
+    src: &str,
+    from: usize,
+    limit: usize,
+    name: &str,
+    node: &mut Node,
+    recovered: &mut Vec<ScanIssue>,
+) -> (usize, usize) {
+    let b = src.as_bytes();
+    let mut i = from;
+    let mut text_start = from;
+    let mut raw_text = String::new();
+    let flush = |raw: &mut String, s: &str| raw.push_str(s);
+    while i < limit {
+        let Some(off) = src[i..limit].find('<') else {
+            break;
+        };
+        let lt = i + off;
+        let rest = &src[lt..limit];
+        if rest.starts_with("<!--") {
+            flush(&mut raw_text, &src[text_start..lt]);
+            let end = rest.find("-->").map_or(limit, |e| lt + e + 3);
+            i = end;
+            text_start = end;
+            continue;
+        }
+        if rest.starts_with("<![CDATA[") {
+            flush(&mut raw_text, &src[text_start..lt]);
+            let body = lt + 9;
+            let end = src[body..limit].find("]]>").map_or(limit, |e| body + e);
+            // CDATA is literal: protect it from entity decoding by escaping `&`.
+            raw_text.push_str(&src[body..end].replace('&', "&amp;"));
+            i = (end + 3).min(limit);
+            text_start = i;
+            continue;
+        }
+        if rest.starts_with("<?") {
+            flush(&mut raw_text, &src[text_start..lt]);
+            let end = rest.find("?>").map_or(limit, |e| lt + e + 2);
+            i = end;
+            text_start = end;
+            continue;
+        }
+        if rest.starts_with("</") {
+            let ns = lt + 2;
+            let mut ne = ns;
+            while ne < limit && is_name_char(b[ne]) {
+                ne += 1;
+            }
+            let cname = &src[ns..ne];
+            if ne < limit && b[ne] == b'>' && !cname.is_empty() {
+                if cname == name {
+                    flush(&mut raw_text, &src[text_start..lt]);
+                    node.text = decode_entities(&raw_text);
+                    return (lt, ne + 1);
+                }
+                // A close tag for something else: stray. If it closes an ancestor, the caller
+                // will see it; we end here without consuming it (implicitly closing `name`).
+                if src[from..lt].contains(&format!("<{cname}")) || name == "session" {
+                    recovered.push(ScanIssue {
+                        message: format!("stray </{cname}> ignored"),
+                        span: lt..ne + 1,
+                    });
+                    flush(&mut raw_text, &src[text_start..lt]);
+                    i = ne + 1;
+                    text_start = i;
+                    continue;
+                }
+                recovered.push(ScanIssue {
+                    message: format!("<{name}> is not closed before </{cname}>"),
+                    span: lt..ne + 1,
+                });
+                flush(&mut raw_text, &src[text_start..lt]);
+                node.text = decode_entities(&raw_text);
+                return (lt, lt);
+            }
+            i = lt + 2;
+            continue;
+        }
+        if let Some(tag) = parse_start_tag(src, lt).filter(|t| t.end <= limit) {
+            let closed =
+                tag.self_closing || src[tag.end..limit].contains(&format!("</{}>", tag.name));
+            if closed {
+                flush(&mut raw_text, &src[text_start..lt]);
+                let child = parse_element(src, lt, tag, limit, recovered);
+                i = child.span.end.max(lt + 1);
+                node.children.push(child);
+                text_start = i;
+                continue;
+            }
+        }
+        // Not a tag: a literal `<`.
+        i = lt + 1;
+    }
+    flush(&mut raw_text, &src[text_start..limit.max(text_start)]);
+    node.text = decode_entities(&raw_text);
+    recovered.push(ScanIssue {
+        message: format!("<{name}> is never closed"),
+        span: node.tag_span.clone(),
+    });
+    (limit, limit)
+}
+
+/// Decode `&lt; &gt; &amp; &quot; &apos;` and numeric references; keep anything else verbatim.
+pub fn decode_entities(s: &str) -> String {
+    if !s.contains('&') {
+        return s.to_string();
+    }
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(i) = rest.find('&') {
+        out.push_str(&rest[..i]);
+        let tail = &rest[i..];
+        let semi = tail[..tail.len().min(12)].find(';');
+        let decoded = semi.and_then(|e| {
+            let ent = &tail[1..e];
+            let ch = match ent {
+                "lt" => Some('<'),
+                "gt" => Some('>'),
+                "amp" => Some('&'),
+                "quot" => Some('"'),
+                "apos" => Some('\''),
+                _ if ent.starts_with("#x") || ent.starts_with("#X") => {
+                    u32::from_str_radix(&ent[2..], 16)
+                        .ok()
+                        .and_then(char::from_u32)
+                }
+                _ if ent.starts_with('#') => ent[1..].parse().ok().and_then(char::from_u32),
+                _ => None,
+            };
+            ch.map(|c| (c, e + 1))
+        });
+        match decoded {
+            Some((c, len)) => {
+                out.push(c);
+                rest = &tail[len..];
+            }
+            None => {
+                out.push('&');
+                rest = &tail[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Remove tags, keeping text (for "deep text" of prose elements).
+fn strip_tags(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut i = 0;
+    let b = s.as_bytes();
+    while i < s.len() {
+        if b[i] == b'<' {
+            let rest = &s[i..];
+            let closing = rest.starts_with("</");
+            let probe = if closing { 2 } else { 1 };
+            if rest.len() > probe
+                && is_name_start(b[i + probe])
+                && let Some(e) = rest.find('>')
+            {
+                i += e + 1;
+                continue;
+            }
+        }
+        let ch = s[i..].chars().next().expect("char boundary");
+        out.push(ch);
+        i += ch.len_utf8();
+    }
+    out
+}
+
+/// Line and column (1-based, column in characters) of a byte offset.
+pub fn line_col(src: &str, offset: usize) -> (usize, usize) {
+    let offset = offset.min(src.len());
+    let before = &src[..offset];
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let col = src[line_start..offset].chars().count() + 1;
+    (line, col)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_fenced_and_unfenced_sessions_and_skips_inline_mentions() {
+        let src = "# Plan\nSee `<session id=\"X\">` inline.\n\n```xml\n<session id=\"A-01\">\n</session>\n```\n\n<session project=\"P\" id=\"B-01\"><metadata/></session>\n";
+        let (blocks, issues) = find_sessions(src);
+        assert!(issues.is_empty(), "{issues:?}");
+        let ids: Vec<_> = blocks
+            .iter()
+            .map(|b| b.root.attr_value("id").unwrap())
+            .collect();
+        assert_eq!(ids, ["A-01", "B-01"]);
+    }
+
+    #[test]
+    fn raw_code_snippet_keeps_lt_and_amp() {
+        let src = "<session id=\"A-01\"><tasks><task id=\"1\" file=\"a.ts\" action=\"CREATE\"><code_snippet language=\"ts\">const a: Array<T> = x && y;</code_snippet></task></tasks></session>";
+        let (blocks, _) = find_sessions(src);
+        let task = &blocks[0].root.children[0].children[0];
+        assert_eq!(
+            task.child("code_snippet").unwrap().text,
+            "const a: Array<T> = x && y;"
+        );
+    }
+
+    #[test]
+    fn escaped_quotes_in_attributes_and_entities() {
+        let src = "<session id=\"A-01\">\n<check command=\"grep \\\"x\\\" f &amp;&amp; echo ok\" name=\"c\">a &lt; b & c</check>\n</session>";
+        let (blocks, _) = find_sessions(src);
+        let check = &blocks[0].root.children[0];
+        assert_eq!(check.attr_value("command"), Some("grep \"x\" f && echo ok"));
+        assert_eq!(check.text, "a < b & c");
+    }
+
+    #[test]
+    fn unclosed_session_is_an_issue() {
+        let (blocks, issues) = find_sessions("<session id=\"A-01\">\n<tasks>\n");
+        assert!(blocks.is_empty());
+        assert_eq!(issues.len(), 1);
+    }
+
+    #[test]
+    fn lt_in_command_text_is_text() {
+        let src =
+            "<session id=\"A-01\"><check name=\"n\">test $(wc -l <file) -lt 3</check></session>";
+        let (blocks, _) = find_sessions(src);
+        assert_eq!(blocks[0].root.children[0].text, "test $(wc -l <file) -lt 3");
+    }
+
+    #[test]
+    fn line_and_column() {
+        assert_eq!(line_col("ab\ncd", 4), (2, 2));
+    }
+}

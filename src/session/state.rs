@@ -1,0 +1,199 @@
+//! Recorded state: statuses, timestamps, commit hashes and last results of every session, in one
+//! JSON file (`.fsi/state.json` by default), always written atomically. Read-only commands load
+//! it and never write it.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Classify, ExitStatus};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    #[default]
+    Pending,
+    Active,
+    Complete,
+    Failed,
+    Interrupted,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Pending => "pending",
+            Status::Active => "active",
+            Status::Complete => "complete",
+            Status::Failed => "failed",
+            Status::Interrupted => "interrupted",
+        }
+    }
+}
+
+/// One step's result as recorded (a gate check, task, verification check…).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StepRecord {
+    pub phase: String,
+    pub name: String,
+    pub result: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub detail: String,
+    #[serde(default)]
+    pub duration_ms: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LastRun {
+    pub at: String,
+    /// passed | failed | interrupted
+    pub result: String,
+    #[serde(default)]
+    pub steps: Vec<StepRecord>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SessionState {
+    pub status: Status,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub started_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub completed_at: Option<String>,
+    /// Short hash of the session's commit (mandatory for `complete`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub commit: Option<String>,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub checkpoints: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_run: Option<LastRun>,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct State {
+    pub version: u32,
+    #[serde(default)]
+    pub sessions: BTreeMap<String, SessionState>,
+}
+
+impl Default for State {
+    fn default() -> Self {
+        State {
+            version: 1,
+            sessions: BTreeMap::new(),
+        }
+    }
+}
+
+impl State {
+    pub fn status(&self, id: &str) -> Status {
+        self.sessions.get(id).map_or(Status::Pending, |s| s.status)
+    }
+
+    pub fn is_complete(&self, id: &str) -> bool {
+        self.status(id) == Status::Complete
+    }
+
+    pub fn entry(&mut self, id: &str) -> &mut SessionState {
+        self.sessions.entry(id.to_string()).or_default()
+    }
+}
+
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+pub enum StateError {
+    #[error("cannot read state file {path}")]
+    #[diagnostic(code(fsi::state::io))]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("state file {path} is not valid: {message}")]
+    #[diagnostic(
+        code(fsi::state::invalid),
+        help("fix or delete the file; it only records session statuses and results")
+    )]
+    Invalid { path: PathBuf, message: String },
+}
+
+impl Classify for StateError {
+    fn exit_status(&self) -> ExitStatus {
+        match self {
+            StateError::Io { .. } => ExitStatus::Failure,
+            StateError::Invalid { .. } => ExitStatus::Invalid,
+        }
+    }
+}
+
+/// Where the state lives.
+#[derive(Debug, Clone)]
+pub struct StateStore {
+    pub path: PathBuf,
+}
+
+impl StateStore {
+    pub fn new(root: &Path, state_dir: &Path) -> StateStore {
+        StateStore {
+            path: root.join(state_dir).join("state.json"),
+        }
+    }
+
+    pub fn load(&self) -> Result<State, StateError> {
+        match fs_err::read_to_string(&self.path) {
+            Ok(text) => serde_json::from_str(&text).map_err(|e| StateError::Invalid {
+                path: self.path.clone(),
+                message: e.to_string(),
+            }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(State::default()),
+            Err(source) => Err(StateError::Io {
+                path: self.path.clone(),
+                source,
+            }),
+        }
+    }
+
+    /// Atomic write (temp file + rename). The state directory gets a `.gitignore` so session
+    /// commits never pick it up.
+    pub fn save(&self, state: &State) -> Result<(), StateError> {
+        let io = |source| StateError::Io {
+            path: self.path.clone(),
+            source,
+        };
+        let mut text = serde_json::to_string_pretty(state).expect("state serializes");
+        text.push('\n');
+        if let Some(dir) = self.path.parent() {
+            let ignore = dir.join(".gitignore");
+            if !ignore.exists() {
+                crate::fsutil::write_atomic(&ignore, b"*\n", false).map_err(io)?;
+            }
+        }
+        crate::fsutil::write_atomic(&self.path, text.as_bytes(), false).map_err(io)
+    }
+}
+
+/// Now, as RFC 3339 (seconds, local offset).
+pub fn now() -> String {
+    chrono::Local::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip_and_missing_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = StateStore::new(dir.path(), Path::new(".fsi"));
+        assert_eq!(store.load().unwrap(), State::default());
+        let mut s = State::default();
+        s.entry("A-01").status = Status::Complete;
+        s.entry("A-01").commit = Some("abc1234".into());
+        store.save(&s).unwrap();
+        assert_eq!(store.load().unwrap(), s);
+        assert!(dir.path().join(".fsi/.gitignore").exists());
+    }
+}
