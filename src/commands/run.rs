@@ -334,6 +334,7 @@ pub fn run(ctx: &Ctx, args: RunArgs) -> CmdResult {
     let runner = Runner {
         set: &l.set,
         config: cfg,
+        services: &l.project.config.services,
         registry: &registry,
         store: &l.store,
         cancel: &cancel,
@@ -597,6 +598,7 @@ fn complete(ctx: &Ctx, id: &str, accept_manual: bool, src: &SourceArgs) -> CmdRe
     let runner = Runner {
         set: &l.set,
         config: cfg,
+        services: &l.project.config.services,
         registry: &registry,
         store: &l.store,
         cancel: &cancel,

@@ -24,6 +24,58 @@ pub struct SourceArgs {
     /// Placeholder value, e.g. `--var entity=items`; repeatable. Overrides `[vars]`.
     #[arg(long = "var", value_name = "KEY=VALUE", value_parser = parse_var)]
     pub vars: Vec<(String, String)>,
+    /// Port of a service from fsi.toml `[services]`, e.g. `--port backend=5055` (`0` picks a
+    /// free one); repeatable. Plans see it as `{backend_port}`.
+    #[arg(long = "port", value_name = "SERVICE=PORT", value_parser = parse_port)]
+    pub ports: Vec<(String, u16)>,
+}
+
+fn parse_port(s: &str) -> Result<(String, u16), String> {
+    let (name, port) = s
+        .split_once('=')
+        .ok_or_else(|| format!("expected SERVICE=PORT, found `{s}`"))?;
+    let port = port
+        .trim()
+        .parse::<u16>()
+        .map_err(|_| format!("`{port}` is not a port number"))?;
+    Ok((name.trim().to_string(), port))
+}
+
+/// Resolve service ports (command-line overrides, `0` → a free loopback port) into the
+/// project's config, and return them as placeholder values `{<service>_port}`.
+fn resolve_ports(
+    project: &mut Project,
+    overrides: &[(String, u16)],
+) -> Result<BTreeMap<String, String>, CommandError> {
+    let services = &mut project.config.services;
+    for (name, _) in overrides {
+        if !services.contains_key(name) {
+            let known: Vec<&str> = services.keys().map(String::as_str).collect();
+            return Err(CommandError::msg(
+                ExitStatus::Invalid,
+                format!(
+                    "--port {name}=…: fsi.toml defines no service `{name}` (services: {})",
+                    if known.is_empty() { "none".to_string() } else { known.join(", ") }
+                ),
+            ));
+        }
+    }
+    let mut vars = BTreeMap::new();
+    for (name, spec) in services.iter_mut() {
+        if let Some((_, p)) = overrides.iter().rev().find(|(n, _)| n == name) {
+            spec.port = Some(*p);
+        }
+        if spec.port == Some(0) {
+            let port = crate::services::free_port().map_err(|e| {
+                CommandError::msg(ExitStatus::Failure, format!("no free port for {name}: {e}"))
+            })?;
+            spec.port = Some(port);
+        }
+        if let Some(p) = spec.port {
+            vars.insert(format!("{name}_port"), p.to_string());
+        }
+    }
+    Ok(vars)
 }
 
 fn parse_var(s: &str) -> Result<(String, String), String> {
@@ -103,7 +155,8 @@ pub struct Loaded {
 
 /// Read the plan sources (from `--plan` or fsi.toml), substitute placeholders, validate.
 pub fn load_plans(ctx: &Ctx, src: &SourceArgs) -> Result<(Project, PlanSet), CommandError> {
-    let project = ctx.project()?;
+    let mut project = ctx.project()?;
+    let port_vars = resolve_ports(&mut project, &src.ports)?;
     let cfg = &project.config;
     let sources: Vec<PathBuf> = if src.plans.is_empty() {
         cfg.sessions.plans.clone()
@@ -120,9 +173,12 @@ pub fn load_plans(ctx: &Ctx, src: &SourceArgs) -> Result<(Project, PlanSet), Com
             name.to_uppercase().replace([' ', '-'], "_"),
         );
     }
+    vars.extend(port_vars);
     vars.extend(cfg.vars.clone());
     vars.extend(src.vars.iter().cloned());
-    let set = session::load(&project.root, &sources, &Vars::new(vars));
+    let mut set = session::load(&project.root, &sources, &Vars::new(vars));
+    let configured: Vec<&str> = cfg.services.keys().map(String::as_str).collect();
+    session::check_services(&mut set, &configured);
     Ok((project, set))
 }
 

@@ -136,6 +136,11 @@ impl ShellCommand {
         self
     }
 
+    pub fn envs(mut self, vars: impl IntoIterator<Item = (String, String)>) -> ShellCommand {
+        self.env.extend(vars);
+        self
+    }
+
     /// Run to completion, timeout or cancellation. Never leaves processes of its group behind.
     pub fn run(&self, cancel: &Cancel) -> Result<Output, SpawnError> {
         use std::os::unix::process::CommandExt;

@@ -22,6 +22,7 @@ pub enum ProblemKind {
     UnresolvedPlaceholder,
     InvalidValue,
     UnknownSession,
+    UnknownService,
     // Warnings:
     UnknownElement,
     LegacyDepends,
@@ -40,6 +41,7 @@ impl ProblemKind {
             ProblemKind::UnresolvedPlaceholder => "unresolved-placeholder",
             ProblemKind::InvalidValue => "invalid-value",
             ProblemKind::UnknownSession => "unknown-session",
+            ProblemKind::UnknownService => "unknown-service",
             ProblemKind::UnknownElement => "unknown-element",
             ProblemKind::LegacyDepends => "legacy-depends",
             ProblemKind::Recovered => "recovered",

@@ -492,3 +492,61 @@ pub fn working_dir(root: &Path, wd: Option<&str>) -> PathBuf {
     }
     root.join(wd)
 }
+
+/// The effective spec of a service a session uses: fsi.toml's entry with the attributes written
+/// in the session on top.
+pub fn service_spec(
+    configured: &BTreeMap<String, crate::services::ServiceSpec>,
+    u: &model::ServiceUse,
+) -> crate::services::ServiceSpec {
+    let mut spec = configured.get(&u.name).cloned().unwrap_or_default();
+    let i = &u.inline;
+    if !i.command.trim().is_empty() {
+        spec.command = i.command.clone();
+    }
+    if i.cwd.is_some() {
+        spec.cwd = i.cwd.clone();
+    }
+    if i.port.is_some() {
+        spec.port = i.port;
+    }
+    if i.ready.is_some() {
+        spec.ready = i.ready.clone();
+    }
+    if i.ready_timeout.is_some() {
+        spec.ready_timeout = i.ready_timeout.clone();
+    }
+    if i.log.is_some() {
+        spec.log = i.log.clone();
+    }
+    spec
+}
+
+/// Report services that sessions name but neither fsi.toml `[services]` nor the session itself
+/// (a `command` attribute) defines.
+pub fn check_services(set: &mut PlanSet, configured: &[&str]) {
+    let mut found = Vec::new();
+    for s in &set.sessions {
+        for u in &s.services {
+            if u.inline.command.trim().is_empty() && !configured.contains(&u.name.as_str()) {
+                let mut p = Problem::new(
+                    ProblemKind::UnknownService,
+                    format!(
+                        "session {} needs service `{}`, which fsi.toml does not define",
+                        s.id, u.name
+                    ),
+                )
+                .at(u.loc.file, u.loc.span.clone(), "unknown service");
+                p = match did_you_mean(&u.name, configured) {
+                    Some(best) => p.help(format!("did you mean `{best}`?")),
+                    None => p.help(format!(
+                        "add [services.{}] with a command (and a ready probe) to fsi.toml, or give the <service> a command attribute",
+                        u.name
+                    )),
+                };
+                found.push(p);
+            }
+        }
+    }
+    set.problems.extend(found);
+}

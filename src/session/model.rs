@@ -182,6 +182,17 @@ pub enum CommitSpec {
     Raw { message: String },
 }
 
+/// A background service a session needs (`<services><service name="backend"/></services>`): the
+/// named entry of fsi.toml `[services]`, with any attributes written here overriding it. A
+/// service with a `command` attribute needs no fsi.toml entry.
+#[derive(Debug, Clone, Serialize)]
+pub struct ServiceUse {
+    pub name: String,
+    pub inline: crate::services::ServiceSpec,
+    #[serde(skip)]
+    pub loc: Loc,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Session {
     pub id: String,
@@ -198,6 +209,8 @@ pub struct Session {
     pub checks: Vec<Check>,
     pub forbidden: Vec<ForbiddenPattern>,
     pub screenshots: Vec<Screenshot>,
+    /// Services started before the gate and stopped after the session.
+    pub services: Vec<ServiceUse>,
     pub commit: Option<CommitSpec>,
     /// Elements fsi does not interpret (kept in SESSION.md through the raw XML).
     pub unknown_elements: Vec<String>,

@@ -98,6 +98,7 @@ fn parse_block(
         checks: Vec::new(),
         forbidden: Vec::new(),
         screenshots: Vec::new(),
+        services: Vec::new(),
         commit: None,
         unknown_elements: Vec::new(),
         raw: src[root.span.clone()].to_string(),
@@ -310,6 +311,48 @@ fn parse_block(
                             literal,
                         });
                     }
+                }
+            }
+            "services" => {
+                for sv in child.children_named("service") {
+                    let Some(name) = sv.attr_value("name").map(str::trim).filter(|n| !n.is_empty())
+                    else {
+                        problems.push(
+                            Problem::new(ProblemKind::Malformed, "<service> needs a name")
+                                .at(file, sv.tag_span.clone(), "no name"),
+                        );
+                        continue;
+                    };
+                    let text = |n: &str| sv.attr_value(n).map(|v| v.trim().to_string());
+                    let port = match sv.attr_value("port").map(str::trim) {
+                        None => None,
+                        Some(v) => match v.parse::<u16>() {
+                            Ok(p) => Some(p),
+                            Err(_) => {
+                                problems.push(
+                                    Problem::new(
+                                        ProblemKind::InvalidValue,
+                                        format!("service port `{v}` is not a port number"),
+                                    )
+                                    .at(file, sv.tag_span.clone(), "bad port"),
+                                );
+                                None
+                            }
+                        },
+                    };
+                    s.services.push(ServiceUse {
+                        name: name.to_string(),
+                        inline: crate::services::ServiceSpec {
+                            command: text("command").unwrap_or_default(),
+                            cwd: text("cwd").map(Into::into),
+                            port,
+                            ready: text("ready"),
+                            ready_timeout: text("ready_timeout"),
+                            log: text("log").map(Into::into),
+                            env: Default::default(),
+                        },
+                        loc: loc(sv),
+                    });
                 }
             }
             "visual_verification" => {

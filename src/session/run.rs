@@ -8,7 +8,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Mutex, mpsc};
+use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
@@ -20,6 +20,7 @@ use super::state::{LastRun, State, StateError, StateStore, Status, StepRecord};
 use super::{PlanSet, SessionsConfig, gitops, progress, sessionmd};
 use crate::error::{Classify, ExitStatus};
 use crate::exec::{Cancel, ShellCommand, Termination};
+use crate::services::{self, ServiceSpec};
 
 /// How to run.
 #[derive(Debug, Clone, Copy)]
@@ -294,6 +295,8 @@ impl Classify for RunError {
 pub struct Runner<'a> {
     pub set: &'a PlanSet,
     pub config: &'a SessionsConfig,
+    /// fsi.toml `[services]`, ports already resolved; sessions name them in `<services>`.
+    pub services: &'a BTreeMap<String, ServiceSpec>,
     pub registry: &'a ActionRegistry,
     pub store: &'a StateStore,
     pub cancel: &'a Cancel,
@@ -306,6 +309,9 @@ pub struct Runner<'a> {
 const SAVE_INTERVAL: Duration = Duration::from_millis(250);
 
 struct Shared {
+    /// One lock per service name: with `-j`, sessions that need the same service (and so the
+    /// same port) take turns instead of talking to each other's server.
+    service_locks: Mutex<BTreeMap<String, Arc<Mutex<()>>>>,
     state: Mutex<State>,
     last_save: Mutex<Instant>,
     dirty: AtomicBool,
@@ -338,6 +344,7 @@ impl Runner<'_> {
     pub fn execute(&self, plan: &Plan, state: State) -> Result<RunSummary, RunError> {
         self.preflight(plan)?;
         let shared = Shared {
+            service_locks: Mutex::new(BTreeMap::new()),
             state: Mutex::new(state),
             last_save: Mutex::new(Instant::now() - SAVE_INTERVAL),
             dirty: AtomicBool::new(false),
@@ -482,7 +489,21 @@ impl Runner<'_> {
             steps: Vec::new(),
             duration: Duration::ZERO,
         };
-        let outcome = self.run_steps(p, session, shared, &mut result);
+        let locks = self.service_locks(session, shared);
+        // Held for the whole session; taken in name order, so sessions cannot deadlock.
+        let held: Vec<_> = locks.iter().map(|l| l.lock().expect("service lock")).collect();
+        let outcome = match self.start_services(session, &mut result) {
+            Some(running) => {
+                // Services stay up for the gate, the tasks and the verification, and are
+                // stopped (whole process groups) before the commit.
+                let outcome = self.run_steps(p, session, shared, &mut result);
+                drop(running);
+                outcome
+            }
+            None if self.cancel.is_cancelled() => self.interrupted(&mut result),
+            None => SessionOutcome::Failed,
+        };
+        drop(held);
         result.outcome = outcome;
         if outcome == SessionOutcome::Passed && self.opts.commit {
             if self.cancel.is_cancelled() {
@@ -540,6 +561,64 @@ impl Runner<'_> {
         self.observer
             .event(&Event::SessionFinished { result: &result });
         result
+    }
+
+    /// The locks of the services a session needs, in name order. With `-j`, sessions that need
+    /// the same service (and so the same port) take turns.
+    fn service_locks(&self, session: &super::Session, shared: &Shared) -> Vec<Arc<Mutex<()>>> {
+        let mut names: Vec<&str> = session.services.iter().map(|u| u.name.as_str()).collect();
+        names.sort_unstable();
+        names.dedup();
+        let mut map = shared.service_locks.lock().expect("service locks");
+        names
+            .iter()
+            .map(|n| map.entry(n.to_string()).or_default().clone())
+            .collect()
+    }
+
+    /// Start the session's services in order, each waited on until its readiness probe answers.
+    /// `None` (with a failed step recorded) when one does not come up.
+    fn start_services(
+        &self,
+        session: &super::Session,
+        result: &mut SessionResult,
+    ) -> Option<Vec<services::Running>> {
+        let mut running = Vec::new();
+        for u in &session.services {
+            if self.cancel.is_cancelled() {
+                return None;
+            }
+            let name = format!("service {}", u.name);
+            self.observer.event(&Event::StepStarted {
+                id: &result.id,
+                phase: Phase::Gate,
+                name: &name,
+            });
+            let spec = super::service_spec(self.services, u);
+            let started = Instant::now();
+            match services::start(&u.name, &spec, &self.set.root) {
+                Ok(r) => {
+                    let mut step = StepResult::new(Phase::Gate, name, StepOutcome::Passed);
+                    step.duration = started.elapsed();
+                    let where_ = r.port.map(|p| format!(" on port {p}")).unwrap_or_default();
+                    step = step.detail(format!(
+                        "up{where_}; log {}",
+                        self.set.display_path(&r.log)
+                    ));
+                    self.push(result, step);
+                    running.push(r);
+                }
+                Err(e) => {
+                    let mut step = StepResult::new(Phase::Gate, name, StepOutcome::Failed);
+                    step.duration = started.elapsed();
+                    step = step.detail(e.to_string());
+                    self.push(result, step);
+                    result.message = Some(format!("service `{}` did not start", u.name));
+                    return None;
+                }
+            }
+        }
+        Some(running)
     }
 
     fn push(&self, result: &mut SessionResult, step: StepResult) {
@@ -796,6 +875,7 @@ impl Runner<'_> {
                 .timeout(timeout)
                 .grace(self.config.kill_grace.duration())
                 .env("FSI_SESSION", id)
+                .envs(fsi_on_path())
                 .run(self.cancel);
             let out = match out {
                 Ok(o) => o,
@@ -1128,6 +1208,24 @@ pub fn grep_literal(patterns: &[String], files: &[PathBuf], root: &Path) -> Vec<
         }
     }
     hits
+}
+
+/// `FSI` (this binary) and its directory first on `PATH`, so that plans can call `fsi` itself
+/// (INT-01's `fsi types --check`) whether or not it is installed.
+fn fsi_on_path() -> Vec<(String, String)> {
+    static ENV: std::sync::OnceLock<Vec<(String, String)>> = std::sync::OnceLock::new();
+    ENV.get_or_init(|| {
+        let Ok(exe) = std::env::current_exe() else {
+            return Vec::new();
+        };
+        let mut env = vec![("FSI".to_string(), exe.display().to_string())];
+        if let Some(dir) = exe.parent() {
+            let path = std::env::var("PATH").unwrap_or_default();
+            env.push(("PATH".to_string(), format!("{}:{path}", dir.display())));
+        }
+        env
+    })
+    .clone()
 }
 
 fn sleep_cancellable(d: Duration, cancel: &Cancel) -> bool {
