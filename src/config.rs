@@ -26,6 +26,8 @@ pub struct Config {
     pub sessions: crate::session::SessionsConfig,
     /// Placeholder values for plans: `{PROJECT}`, `{project}`, `{entity}`, ...
     pub vars: BTreeMap<String, String>,
+    /// Background services sessions can ask for (`<services><service name="backend"/>`).
+    pub services: BTreeMap<String, crate::services::ServiceSpec>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]

@@ -9,6 +9,7 @@
 //! The engines return values and typed errors and never print; [`commands`] composes them and [`ui`]
 //! is the only place that talks to the user.
 
+pub mod cigen;
 pub mod cli;
 pub mod commands;
 pub mod config;

@@ -52,10 +52,23 @@ fn new_writes_config_and_commits_then_refuses_a_second_time() {
 
     let repo = git2::Repository::open(&root).unwrap();
     assert_eq!(repo.head().unwrap().shorthand().unwrap(), "main");
+    let mut opts = git2::StatusOptions::new();
+    opts.include_ignored(false).include_untracked(true);
+    let dirty: Vec<String> = repo
+        .statuses(Some(&mut opts))
+        .unwrap()
+        .iter()
+        .map(|s| s.path().unwrap().to_string())
+        .collect();
+    assert!(dirty.is_empty(), "not committed: {dirty:?}");
+    // The per-project secret exists but is ignored, never committed.
+    assert!(root.join(".env").is_file());
     assert!(
-        repo.statuses(None).unwrap().is_empty(),
-        "everything generated is committed (or ignored)"
+        repo.status_should_ignore(std::path::Path::new(".env"))
+            .unwrap()
     );
+    let head_tree = repo.head().unwrap().peel_to_tree().unwrap();
+    assert!(head_tree.get_name(".env").is_none());
 
     // fsi's output ends with the project's own front-door commands.
     let stderr = String::from_utf8(ok.stderr).unwrap();

@@ -1,0 +1,43 @@
+// Serves the project's backend for `npm run test:e2e` when no E2E_BASE_URL is given:
+// a fresh SQLite database, migrations applied, and short-lived access tokens (the auth
+// flow waits for one to expire). Playwright starts it (playwright.config.ts, webServer)
+// and stops it with its whole process group. Needs `uv` and a synced backend/.venv.
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
+const backend = path.resolve(import.meta.dirname, '..', '..', 'backend');
+const port = process.env.PORT ?? '5099';
+const dataDir = mkdtempSync(path.join(tmpdir(), 'e2e-backend-'));
+const env = {
+  ...process.env,
+  APP_ENV: 'development',
+  DATABASE_URL: `sqlite+aiosqlite:///${path.join(dataDir, 'e2e.db')}`,
+  // A throwaway secret: this server only ever holds test users.
+  JWT_SECRET: process.env.E2E_JWT_SECRET ?? 'e2e-only-secret-not-for-production-0123456789abcdef',
+  ACCESS_TOKEN_TTL_SECONDS: process.env.ACCESS_TOKEN_TTL_SECONDS ?? '3',
+  REDIS_URL: '',
+};
+
+const cleanup = () => rmSync(dataDir, { recursive: true, force: true });
+
+const migrate = spawnSync('uv', ['run', '--no-sync', 'alembic', 'upgrade', 'head'], { cwd: backend, env, stdio: 'inherit' });
+if (migrate.status !== 0) {
+  cleanup();
+  console.error(`e2e backend: migrations failed (is backend/ synced? run \`uv sync\` in ${backend})`);
+  process.exit(1);
+}
+
+const server = spawn('uv', ['run', '--no-sync', 'hypercorn', 'app.asgi:app', '--bind', `127.0.0.1:${port}`], {
+  cwd: backend,
+  env,
+  stdio: 'inherit',
+});
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.on(signal, () => server.kill(signal));
+}
+server.on('exit', (code, signal) => {
+  cleanup();
+  process.exit(code ?? (signal ? 0 : 1));
+});
