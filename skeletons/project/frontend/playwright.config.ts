@@ -27,6 +27,8 @@ export default defineConfig({
   reporter: [['list']],
   use: {
     baseURL,
+    // For a local HTTPS front with a throwaway certificate (fsi's own e2e test sets it).
+    ignoreHTTPSErrors: Boolean(process.env.E2E_IGNORE_HTTPS_ERRORS),
     browserName: 'chromium',
     headless: true,
     screenshot: 'only-on-failure',

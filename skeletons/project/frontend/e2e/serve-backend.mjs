@@ -3,13 +3,15 @@
 // flow waits for one to expire). Playwright starts it (playwright.config.ts, webServer)
 // and stops it with its whole process group. Needs `uv` and a synced backend/.venv.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 
 const backend = path.resolve(import.meta.dirname, '..', '..', 'backend');
 const port = process.env.PORT ?? '5099';
-const dataDir = mkdtempSync(path.join(tmpdir(), 'e2e-backend-'));
+// A fixed place, emptied at every start (Playwright may stop us with SIGKILL: no cleanup then).
+const dataDir = path.resolve(import.meta.dirname, '..', 'node_modules', '.cache', 'e2e-backend');
+rmSync(dataDir, { recursive: true, force: true });
+mkdirSync(dataDir, { recursive: true });
 const env = {
   ...process.env,
   APP_ENV: 'development',
@@ -20,11 +22,8 @@ const env = {
   REDIS_URL: '',
 };
 
-const cleanup = () => rmSync(dataDir, { recursive: true, force: true });
-
 const migrate = spawnSync('uv', ['run', '--no-sync', 'alembic', 'upgrade', 'head'], { cwd: backend, env, stdio: 'inherit' });
 if (migrate.status !== 0) {
-  cleanup();
   console.error(`e2e backend: migrations failed (is backend/ synced? run \`uv sync\` in ${backend})`);
   process.exit(1);
 }
@@ -38,6 +37,5 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
   process.on(signal, () => server.kill(signal));
 }
 server.on('exit', (code, signal) => {
-  cleanup();
   process.exit(code ?? (signal ? 0 : 1));
 });
