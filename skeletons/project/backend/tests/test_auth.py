@@ -133,6 +133,26 @@ async def test_login_is_rate_limited_after_repeated_failures(client, settings):
     assert response.status_code == 200
 
 
+async def test_behind_a_proxy_the_limit_is_per_forwarded_client(app, make_app, settings):
+    proxied = make_app(trusted_proxy_hops=1)  # same database as `app`
+    async with proxied.test_app():
+        client = proxied.test_client()
+        await register(client, email="ivan@example.com", password="ivan's password")
+
+        async def login(address: str, password: str) -> int:
+            response = await client.post(
+                "/api/auth/login",
+                json={"email": "ivan@example.com", "password": password},
+                headers={"X-Forwarded-For": address},
+            )
+            return response.status_code
+
+        for _ in range(settings.login_rate_limit):
+            assert await login("203.0.113.7", "guess") == 401
+        assert await login("203.0.113.7", "ivan's password") == 429
+        assert await login("198.51.100.4", "ivan's password") == 200
+
+
 # -- access tokens -------------------------------------------------------
 
 
