@@ -161,6 +161,22 @@ fn config_file(names: &Names, answers: &Answers) -> PlannedFile {
         .insert("project".into(), names.project_slug.clone());
     config.vars.insert("entity".into(), "items".into());
     config.vars.insert("Entity".into(), "Item".into());
+    config.sessions.progress_file = Some("docs/PROGRESS.md".into());
+    config.sessions.session_file = "docs/SESSION.md".into();
+    // The backend as the sessions' gates and checks need it: started before a session that
+    // names it, stopped after. `fsi run --port backend=0` picks a free port instead.
+    config.services.insert(
+        "backend".into(),
+        crate::services::ServiceSpec {
+            command: "uv run --no-sync hypercorn app.asgi:app --bind 127.0.0.1:{port}".into(),
+            cwd: Some("backend".into()),
+            port: Some(5000),
+            ready: Some("http://127.0.0.1:{port}/health".into()),
+            ready_timeout: Some("90s".into()),
+            log: Some(".fsi/logs/backend.log".into()),
+            env: Default::default(),
+        },
+    );
     let body = format!(
         "# fsi project configuration: the answers given to `fsi new` and the settings of\n\
          # `fsi types`, `fsi run` and `fsi verify`. See docs/cli.md of fsi for every key.\n\n{}",

@@ -55,7 +55,11 @@ fn resolve_ports(
                 ExitStatus::Invalid,
                 format!(
                     "--port {name}=…: fsi.toml defines no service `{name}` (services: {})",
-                    if known.is_empty() { "none".to_string() } else { known.join(", ") }
+                    if known.is_empty() {
+                        "none".to_string()
+                    } else {
+                        known.join(", ")
+                    }
                 ),
             ));
         }

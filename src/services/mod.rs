@@ -39,6 +39,7 @@ pub struct ServiceSpec {
     /// (default `.fsi/logs/<name>.log`).
     pub log: Option<PathBuf>,
     /// Extra environment; `{port}` is replaced in values.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub env: BTreeMap<String, String>,
 }
 

@@ -208,6 +208,9 @@ pub struct Session {
     pub tasks: Vec<Task>,
     pub checks: Vec<Check>,
     pub forbidden: Vec<ForbiddenPattern>,
+    /// `<forbidden paths="app/**/*.py, tests/**">`: globs (relative to the working directory)
+    /// whose files are grepped for the literal patterns, besides the files the tasks touched.
+    pub forbidden_paths: Vec<String>,
     pub screenshots: Vec<Screenshot>,
     /// Services started before the gate and stopped after the session.
     pub services: Vec<ServiceUse>,

@@ -99,6 +99,7 @@ fn parse_block(
         forbidden: Vec::new(),
         screenshots: Vec::new(),
         services: Vec::new(),
+        forbidden_paths: Vec::new(),
         commit: None,
         unknown_elements: Vec::new(),
         raw: src[root.span.clone()].to_string(),
@@ -294,6 +295,24 @@ fn parse_block(
                 }
             }
             "forbidden" => {
+                if let Some(paths) = child.attr_value("paths") {
+                    for g in paths.split(',').map(str::trim).filter(|g| !g.is_empty()) {
+                        if let Err(e) = globset::Glob::new(g) {
+                            problems.push(
+                                Problem::new(
+                                    ProblemKind::InvalidValue,
+                                    format!("forbidden paths: `{g}` is not a glob: {e}"),
+                                )
+                                .at(
+                                    file,
+                                    child.tag_span.clone(),
+                                    "bad glob",
+                                ),
+                            );
+                        }
+                        s.forbidden_paths.push(g.to_string());
+                    }
+                }
                 for p in &child.children {
                     if p.name != "pattern" {
                         continue;
@@ -315,11 +334,17 @@ fn parse_block(
             }
             "services" => {
                 for sv in child.children_named("service") {
-                    let Some(name) = sv.attr_value("name").map(str::trim).filter(|n| !n.is_empty())
+                    let Some(name) = sv
+                        .attr_value("name")
+                        .map(str::trim)
+                        .filter(|n| !n.is_empty())
                     else {
                         problems.push(
-                            Problem::new(ProblemKind::Malformed, "<service> needs a name")
-                                .at(file, sv.tag_span.clone(), "no name"),
+                            Problem::new(ProblemKind::Malformed, "<service> needs a name").at(
+                                file,
+                                sv.tag_span.clone(),
+                                "no name",
+                            ),
                         );
                         continue;
                     };
@@ -334,7 +359,11 @@ fn parse_block(
                                         ProblemKind::InvalidValue,
                                         format!("service port `{v}` is not a port number"),
                                     )
-                                    .at(file, sv.tag_span.clone(), "bad port"),
+                                    .at(
+                                        file,
+                                        sv.tag_span.clone(),
+                                        "bad port",
+                                    ),
                                 );
                                 None
                             }

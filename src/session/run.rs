@@ -491,7 +491,10 @@ impl Runner<'_> {
         };
         let locks = self.service_locks(session, shared);
         // Held for the whole session; taken in name order, so sessions cannot deadlock.
-        let held: Vec<_> = locks.iter().map(|l| l.lock().expect("service lock")).collect();
+        let held: Vec<_> = locks
+            .iter()
+            .map(|l| l.lock().expect("service lock"))
+            .collect();
         let outcome = match self.start_services(session, &mut result) {
             Some(running) => {
                 // Services stay up for the gate, the tasks and the verification, and are
@@ -601,10 +604,8 @@ impl Runner<'_> {
                     let mut step = StepResult::new(Phase::Gate, name, StepOutcome::Passed);
                     step.duration = started.elapsed();
                     let where_ = r.port.map(|p| format!(" on port {p}")).unwrap_or_default();
-                    step = step.detail(format!(
-                        "up{where_}; log {}",
-                        self.set.display_path(&r.log)
-                    ));
+                    step =
+                        step.detail(format!("up{where_}; log {}", self.set.display_path(&r.log)));
                     self.push(result, step);
                     running.push(r);
                 }
@@ -826,6 +827,7 @@ impl Runner<'_> {
         }
         // Forbidden literal patterns in the session's files.
         if !p.forbidden.is_empty() {
+            touched.extend(files_matching(&p.workdir, &session.forbidden_paths));
             touched.sort();
             touched.dedup();
             let hits = grep_literal(&p.forbidden, &touched, &self.set.root);
@@ -1192,6 +1194,57 @@ fn docs_changed(repo: &git2::Repository, specs: &[String]) -> bool {
 }
 
 /// `file:line: pattern` for every line of `files` containing one of `patterns`.
+/// Files below `dir` matching any of `globs` (relative to `dir`), skipping dependency and build
+/// folders (node_modules, .venv, .git, dist, __pycache__).
+pub fn files_matching(dir: &Path, globs: &[String]) -> Vec<PathBuf> {
+    if globs.is_empty() {
+        return Vec::new();
+    }
+    let mut builder = globset::GlobSetBuilder::new();
+    for g in globs {
+        if let Ok(glob) = globset::Glob::new(g) {
+            builder.add(glob);
+        }
+    }
+    let Ok(set) = builder.build() else {
+        return Vec::new();
+    };
+    const SKIP: &[&str] = &[
+        "node_modules",
+        ".venv",
+        ".git",
+        "dist",
+        "__pycache__",
+        ".fsi",
+    ];
+    walkdir::WalkDir::new(dir)
+        .into_iter()
+        .filter_entry(|e| !(e.file_type().is_dir() && SKIP.iter().any(|s| e.file_name() == *s)))
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_file())
+        .filter(|e| {
+            e.path()
+                .strip_prefix(dir)
+                .is_ok_and(|rel| set.is_match(rel))
+        })
+        .map(|e| e.into_path())
+        .collect()
+}
+
+/// Whether `line` contains the literal `pattern`. A pattern that starts (ends) with a word
+/// character only matches where the line has no word character right before (after) it, so
+/// `print(` does not match `Blueprint(`.
+pub fn contains_literal(line: &str, pattern: &str) -> bool {
+    let word = |c: char| c.is_alphanumeric() || c == '_';
+    let starts_word = pattern.chars().next().is_some_and(word);
+    let ends_word = pattern.chars().last().is_some_and(word);
+    line.match_indices(pattern).any(|(i, m)| {
+        let before_ok = !starts_word || !line[..i].chars().next_back().is_some_and(word);
+        let after_ok = !ends_word || !line[i + m.len()..].chars().next().is_some_and(word);
+        before_ok && after_ok
+    })
+}
+
 pub fn grep_literal(patterns: &[String], files: &[PathBuf], root: &Path) -> Vec<String> {
     let mut hits = Vec::new();
     for f in files {
@@ -1200,7 +1253,7 @@ pub fn grep_literal(patterns: &[String], files: &[PathBuf], root: &Path) -> Vec<
         };
         for (n, line) in text.lines().enumerate() {
             for p in patterns {
-                if line.contains(p.as_str()) {
+                if contains_literal(line, p) {
                     let shown = f.strip_prefix(root).unwrap_or(f).display().to_string();
                     hits.push(format!("{shown}:{}: forbidden `{p}`", n + 1));
                 }
@@ -1226,6 +1279,28 @@ fn fsi_on_path() -> Vec<(String, String)> {
         env
     })
     .clone()
+}
+
+#[cfg(test)]
+mod literal_tests {
+    use super::contains_literal;
+
+    #[test]
+    fn literals_respect_word_boundaries() {
+        assert!(contains_literal("    print(x)", "print("));
+        assert!(!contains_literal("app.register_blueprint(bp)", "print("));
+        assert!(!contains_literal("Blueprint(\"a\")", "print("));
+        assert!(contains_literal("except: pass", "except: pass"));
+        assert!(!contains_literal("except: password = 1", "except: pass"));
+        assert!(contains_literal(
+            "x = {}; // TODO: replace with real API",
+            "// TODO: replace with real API"
+        ));
+        assert!(contains_literal(
+            "return response?.data ?? [];",
+            "response?.data ?? []"
+        ));
+    }
 }
 
 fn sleep_cancellable(d: Duration, cancel: &Cancel) -> bool {
