@@ -1281,28 +1281,6 @@ fn fsi_on_path() -> Vec<(String, String)> {
     .clone()
 }
 
-#[cfg(test)]
-mod literal_tests {
-    use super::contains_literal;
-
-    #[test]
-    fn literals_respect_word_boundaries() {
-        assert!(contains_literal("    print(x)", "print("));
-        assert!(!contains_literal("app.register_blueprint(bp)", "print("));
-        assert!(!contains_literal("Blueprint(\"a\")", "print("));
-        assert!(contains_literal("except: pass", "except: pass"));
-        assert!(!contains_literal("except: password = 1", "except: pass"));
-        assert!(contains_literal(
-            "x = {}; // TODO: replace with real API",
-            "// TODO: replace with real API"
-        ));
-        assert!(contains_literal(
-            "return response?.data ?? [];",
-            "response?.data ?? []"
-        ));
-    }
-}
-
 fn sleep_cancellable(d: Duration, cancel: &Cancel) -> bool {
     let end = Instant::now() + d;
     while Instant::now() < end {
@@ -1327,5 +1305,27 @@ pub fn fmt_secs(s: f64) -> String {
         format!("{}s", s as u64)
     } else {
         format!("{s:.1}s")
+    }
+}
+
+#[cfg(test)]
+mod literal_tests {
+    use super::contains_literal;
+
+    #[test]
+    fn literals_respect_word_boundaries() {
+        assert!(contains_literal("    print(x)", "print("));
+        assert!(!contains_literal("app.register_blueprint(bp)", "print("));
+        assert!(!contains_literal("Blueprint(\"a\")", "print("));
+        assert!(contains_literal("except: pass", "except: pass"));
+        assert!(!contains_literal("except: password = 1", "except: pass"));
+        assert!(contains_literal(
+            "x = {}; // TODO: replace with real API",
+            "// TODO: replace with real API"
+        ));
+        assert!(contains_literal(
+            "return response?.data ?? [];",
+            "response?.data ?? []"
+        ));
     }
 }
