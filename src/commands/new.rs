@@ -168,7 +168,9 @@ fn config_file(names: &Names, answers: &Answers) -> PlannedFile {
     config.services.insert(
         "backend".into(),
         crate::services::ServiceSpec {
-            command: "uv run --no-sync hypercorn app.asgi:app --bind 127.0.0.1:{port}".into(),
+            // Self-contained, so that a session also works on a fresh CI runner: install (a no-op
+            // when up to date), migrate, serve.
+            command: "uv run --quiet alembic upgrade head && exec uv run --quiet hypercorn app.asgi:app --bind 127.0.0.1:{port}".into(),
             cwd: Some("backend".into()),
             port: Some(5000),
             ready: Some("http://127.0.0.1:{port}/health".into()),

@@ -47,6 +47,10 @@ pub struct RunArgs {
     /// Run and verify, but do not commit, touch PROGRESS.md/SESSION.md or mark complete.
     #[arg(long)]
     pub no_commit: bool,
+    /// Treat dependencies outside this run as satisfied (for CI runners, where `needs:` already
+    /// ran them on other machines; see `fsi ci github`).
+    #[arg(long)]
+    pub assume_deps: bool,
     /// Write a JUnit XML report of every gate, task and check.
     #[arg(long, value_name = "FILE")]
     pub junit: Option<PathBuf>,
@@ -291,6 +295,7 @@ pub fn run(ctx: &Ctx, args: RunArgs) -> CmdResult {
         all: args.all,
         with_deps: args.with_deps,
         rerun: args.rerun,
+        assume_deps: args.assume_deps,
     };
     let cfg = &l.project.config.sessions;
     let p = plan::build(
@@ -455,6 +460,7 @@ fn start(ctx: &Ctx, id: &str, src: &SourceArgs) -> CmdResult {
         &Selection {
             ids: vec![id.to_string()],
             rerun: true,
+            assume_deps: false,
             ..Default::default()
         },
         cfg,

@@ -364,6 +364,7 @@ fn show(ctx: &Ctx, id: &str, src: &SourceArgs, json: bool) -> CmdResult {
         &Selection {
             ids: vec![s.id.clone()],
             rerun: true,
+            assume_deps: false,
             ..Default::default()
         },
         &l.project.config.sessions,
@@ -382,6 +383,7 @@ fn show(ctx: &Ctx, id: &str, src: &SourceArgs, json: bool) -> CmdResult {
             &Selection {
                 ids: vec![s.id.clone()],
                 rerun: true,
+                assume_deps: false,
                 ..Default::default()
             },
             &l.project.config.sessions,
@@ -524,6 +526,7 @@ pub fn plan(ctx: &Ctx, args: PlanArgs) -> CmdResult {
         ids: args.ids,
         with_deps: args.with_deps,
         rerun: args.rerun,
+        assume_deps: false,
     };
     let p = plan::build(
         &l.set,

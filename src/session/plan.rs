@@ -23,6 +23,9 @@ pub struct Selection {
     pub with_deps: bool,
     /// Run selected sessions again even when already complete.
     pub rerun: bool,
+    /// Treat dependencies outside the plan as satisfied: an outside scheduler (CI `needs:`)
+    /// already ran them, on another machine.
+    pub assume_deps: bool,
 }
 
 /// Knobs that change what a plan contains.
@@ -295,7 +298,7 @@ pub fn build(
             continue;
         }
         for &b in &deps_of[i] {
-            if !state.is_complete(&set.sessions[b].id) && !will_run(b) {
+            if !sel.assume_deps && !state.is_complete(&set.sessions[b].id) && !will_run(b) {
                 unmet.push(Unmet {
                     session: set.sessions[i].id.clone(),
                     dependency: set.sessions[b].id.clone(),
