@@ -193,3 +193,51 @@ pub fn revert(repo: &Repository, hash: &str, id: &str) -> Result<String, GitErro
     repo.cleanup_state()?;
     Ok(h)
 }
+
+/// Sessions completed according to the history of HEAD: the newest `Session: ID` trailer of
+/// each id wins, so a later `Session: ID-rollback` cancels an earlier completion; checkpoint
+/// trailers (`Session: ID (checkpoint N)`) do not count. Returns id → short hash.
+///
+/// This is what `fsi verify` trusts on a CI runner, where `.fsi/state.json` (git-ignored) does
+/// not exist.
+pub fn completed_in_history(
+    dir: &Path,
+) -> Result<std::collections::BTreeMap<String, String>, GitError> {
+    let repo = open(dir)?;
+    let mut out = std::collections::BTreeMap::new();
+    let Ok(head) = repo.head() else {
+        return Ok(out); // no commits yet
+    };
+    let Some(target) = head.target() else {
+        return Ok(out);
+    };
+    let mut seen = std::collections::BTreeSet::new();
+    let mut walk = repo.revwalk()?;
+    walk.push(target)?;
+    walk.set_sorting(git2::Sort::TOPOLOGICAL | git2::Sort::TIME)?;
+    for oid in walk {
+        let oid = oid?;
+        let commit = repo.find_commit(oid)?;
+        let Ok(msg) = commit.message() else {
+            continue;
+        };
+        for line in msg.lines().rev() {
+            let Some(value) = line.trim().strip_prefix("Session: ") else {
+                continue;
+            };
+            let value = value.trim();
+            if value.contains(' ') {
+                continue; // "ID (checkpoint N)"
+            }
+            let (id, done) = match value.strip_suffix("-rollback") {
+                Some(id) => (id, false),
+                None => (value, true),
+            };
+            if seen.insert(id.to_string()) && done {
+                out.insert(id.to_string(), short(&repo, oid)?);
+            }
+            break;
+        }
+    }
+    Ok(out)
+}
