@@ -58,6 +58,8 @@ enum Sym {
     Member(usize, String, String),
     Ext(String, String),
     Module(String),
+    /// A PEP 695 type parameter in scope.
+    TypeParam(String),
     Unresolved(String),
 }
 
@@ -93,6 +95,8 @@ pub(crate) struct Frontend {
     decl_src: Vec<(usize, String)>,
     decls: Vec<Option<Decl>>,
     building: BTreeSet<DeclId>,
+    /// PEP 695 type parameters of the declaration being lowered.
+    tparams: Vec<String>,
     queue: VecDeque<DeclId>,
     kinds: HashMap<(usize, String), ClassKind>,
     pub warnings: BTreeSet<Warning>,
@@ -217,6 +221,7 @@ impl Frontend {
             decl_src: Vec::new(),
             decls: Vec::new(),
             building: BTreeSet::new(),
+            tparams: Vec::new(),
             queue: VecDeque::new(),
             kinds: HashMap::new(),
             warnings: BTreeSet::new(),
@@ -383,6 +388,9 @@ impl Frontend {
 
     fn resolve(&mut self, mi: usize, e: &Expr) -> Sym {
         match e {
+            Expr::Name(n) if self.tparams.iter().any(|p| p == n.id.as_str()) => {
+                Sym::TypeParam(n.id.to_string())
+            }
             Expr::Name(n) => self.resolve_name(mi, n.id.as_str(), 0),
             Expr::Attribute(a) => {
                 let attr = a.attr.id.as_str();
@@ -390,7 +398,10 @@ impl Frontend {
                     Sym::Module(d) => self.resolve_in_module(&d, attr, 0),
                     Sym::Ext(m, n) => Sym::Ext(norm_module(&format!("{m}.{n}")), attr.to_string()),
                     Sym::Class(mj, c) => Sym::Member(mj, c, attr.to_string()),
-                    other => Sym::Unresolved(format!("{other:?}.{attr}")),
+                    Sym::Unresolved(n) | Sym::Assign(_, n) | Sym::TypeParam(n) => {
+                        Sym::Unresolved(format!("{n}.{attr}"))
+                    }
+                    Sym::Member(_, c, m) => Sym::Unresolved(format!("{c}.{m}.{attr}")),
                 }
             }
             _ => Sym::Unresolved("<expr>".into()),
@@ -607,6 +618,19 @@ impl Frontend {
         }
         let (mi, name) = self.decl_src[id].clone();
         let m = self.mods[mi].clone();
+        let tps: Vec<String> = match m.scope.get(&name) {
+            Some(Bind::Class(i) | Bind::Assign(i)) => match &m.body[*i] {
+                Stmt::ClassDef(c) => c.type_params.as_deref(),
+                Stmt::TypeAlias(t) => t.type_params.as_deref(),
+                _ => None,
+            }
+            .iter()
+            .flat_map(|tp| tp.type_params.iter())
+            .map(|p| p.name().id.to_string())
+            .collect(),
+            _ => vec![],
+        };
+        let saved = std::mem::replace(&mut self.tparams, tps);
         let decl = match m.scope.get(&name) {
             Some(Bind::Class(i)) => {
                 let Stmt::ClassDef(cd) = &m.body[*i] else {
@@ -662,6 +686,7 @@ impl Frontend {
             }
             _ => unreachable!("declarations are classes or assignments"),
         };
+        self.tparams = saved;
         self.decls[id] = Some(decl);
         self.building.remove(&id);
     }
@@ -1447,6 +1472,7 @@ impl Frontend {
                 }
             },
             Sym::Assign(mj, name) => self.assign_ty(mi, mj, &name, e, args, at),
+            Sym::TypeParam(n) => Ty::Var(n),
             Sym::Member(..) => {
                 self.warn_at(mi, e, at, "enum member used as a type; type is unknown");
                 Ty::Unknown

@@ -215,6 +215,19 @@ impl<'a> Views<'a> {
         }
     }
 
+    /// `Ty::nullable`, looking through type aliases.
+    pub fn nullable(&self, t: &Ty) -> bool {
+        match t {
+            Ty::Ref(id, _) => match &self.ir.decls[*id].kind {
+                DeclKind::Alias(a) => self.nullable(&a.ty),
+                _ => false,
+            },
+            Ty::Union(ts) => ts.iter().any(|t| self.nullable(t)),
+            Ty::Constrained(t, _) => self.nullable(t),
+            t => t.nullable(),
+        }
+    }
+
     /// The name a declaration has in a view.
     pub fn name(&self, id: DeclId, view: View) -> String {
         let n = &self.ir.decls[id].name;
@@ -287,7 +300,7 @@ impl<'a> Views<'a> {
                     _ => f.name.clone(),
                 };
                 let mut ty = f.ser_ty.clone().unwrap_or_else(|| f.ty.clone()).wire(cfg);
-                if f.default_none && !ty.nullable() {
+                if f.default_none && !self.nullable(&ty) {
                     ty = union(vec![ty, Ty::Prim(Prim::Null)]);
                 }
                 Some(ViewField {
