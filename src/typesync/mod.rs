@@ -224,8 +224,11 @@ pub fn module_stem(dotted: &str) -> String {
     rest.join("/")
 }
 
-/// Generate every output file in memory. Pure apart from reading the `.py` files.
-pub fn generate(project_root: &Path, config: &TypesConfig) -> Result<Generated, TypesError> {
+/// Parse and lower the DTO roots into the IR (modules laid out, stems assigned).
+fn build_ir(
+    project_root: &Path,
+    config: &TypesConfig,
+) -> Result<(ir::Ir, Vec<Warning>), TypesError> {
     let files = discover_roots(project_root, &config.roots);
     if files.is_empty() {
         return Err(TypesError::NoModules {
@@ -244,7 +247,7 @@ pub fn generate(project_root: &Path, config: &TypesConfig) -> Result<Generated, 
             });
         }
     };
-    let mut warnings = lowered.warnings;
+    let warnings = lowered.warnings;
     // Lay out modules: only those with declarations produce files; stems must be unique.
     let mut mods: Vec<(String, String, Vec<usize>)> = lowered
         .modules
@@ -281,6 +284,12 @@ pub fn generate(project_root: &Path, config: &TypesConfig) -> Result<Generated, 
             decls: ids,
         });
     }
+    Ok((ir, warnings))
+}
+
+/// Generate every output file in memory. Pure apart from reading the `.py` files.
+pub fn generate(project_root: &Path, config: &TypesConfig) -> Result<Generated, TypesError> {
+    let (ir, mut warnings) = build_ir(project_root, config)?;
     let v = views::Views::new(
         &ir,
         views::Settings {
@@ -340,6 +349,113 @@ pub fn generate(project_root: &Path, config: &TypesConfig) -> Result<Generated, 
         warnings,
         out_dir,
     })
+}
+
+/// One field of a model as fsi types it in one view (all inherited fields included).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct FieldDescription {
+    pub name: String,
+    pub key: String,
+    pub optional: bool,
+    /// The TypeScript type, with `…Input` names in the request view.
+    pub ts: String,
+}
+
+/// A declaration as fsi sees it, flattened: for oracle tests and tooling.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct DeclDescription {
+    pub py: String,
+    pub name: String,
+    /// `model`, `enum` or `alias`.
+    pub kind: &'static str,
+    pub has_input: bool,
+    /// Model fields in the response view (`None` when the response is a plain type, see `response_type`).
+    pub response: Option<Vec<FieldDescription>>,
+    pub request: Option<Vec<FieldDescription>>,
+    /// For RootModel / model_serializer / aliases / enums: the TS type of the whole thing.
+    pub response_type: Option<String>,
+    /// For RootModel / aliases: the request-view TS type.
+    pub request_type: Option<String>,
+}
+
+/// Describe every declaration (flattened fields per view) without rendering files.
+pub fn describe(
+    project_root: &Path,
+    config: &TypesConfig,
+) -> Result<(Vec<DeclDescription>, Vec<Warning>), TypesError> {
+    use views::View;
+    let (ir, warnings) = build_ir(project_root, config)?;
+    let v = views::Views::new(
+        &ir,
+        views::Settings {
+            by_alias: config.by_alias,
+        },
+    );
+    let mut out = Vec::new();
+    for m in &ir.modules {
+        for &id in &m.decls {
+            let d = &ir.decls[id];
+            let mut desc = DeclDescription {
+                py: m.py_rel.clone(),
+                name: d.name.clone(),
+                kind: "alias",
+                has_input: v.input[id],
+                response: None,
+                request: None,
+                response_type: None,
+                request_type: None,
+            };
+            match &d.kind {
+                ir::DeclKind::Model(model) => {
+                    desc.kind = "model";
+                    // Unparametrized, like pydantic's own schema of a generic model.
+                    let params: Vec<ir::Ty> =
+                        model.params.iter().map(|_| ir::Ty::Unknown).collect();
+                    let flat = v.flat_fields(id, &params);
+                    let fields = |view: View| -> Vec<FieldDescription> {
+                        flat.iter()
+                            .filter_map(|f| v.view_field(f, &model.config, view))
+                            .map(|f| FieldDescription {
+                                ts: ts::ts_type(&v, &f.ty, view, &mut |_| {}),
+                                name: f.name,
+                                key: f.key,
+                                optional: f.optional,
+                            })
+                            .collect()
+                    };
+                    match v.shape(id, View::Response) {
+                        views::ModelShape::Alias(t) => {
+                            desc.response_type =
+                                Some(ts::ts_type(&v, &t, View::Response, &mut |_| {}))
+                        }
+                        _ => desc.response = Some(fields(View::Response)),
+                    }
+                    match v.shape(id, View::Request) {
+                        views::ModelShape::Alias(t) => {
+                            desc.request_type =
+                                Some(ts::ts_type(&v, &t, View::Request, &mut |_| {}))
+                        }
+                        _ => desc.request = Some(fields(View::Request)),
+                    }
+                }
+                ir::DeclKind::Enum(_) => {
+                    desc.kind = "enum";
+                    desc.response_type = Some(ts::ts_type(
+                        &v,
+                        &ir::Ty::Ref(id, vec![]),
+                        View::Response,
+                        &mut |_| {},
+                    ));
+                }
+                ir::DeclKind::Alias(a) => {
+                    desc.response_type = Some(ts::ts_type(&v, &a.ty, View::Response, &mut |_| {}));
+                    desc.request_type = Some(ts::ts_type(&v, &a.ty, View::Request, &mut |_| {}));
+                }
+            }
+            out.push(desc);
+        }
+    }
+    Ok((out, warnings))
 }
 
 fn pascal_stem(stem: &str) -> String {

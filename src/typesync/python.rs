@@ -131,6 +131,22 @@ fn line_starts(text: &str) -> Vec<u32> {
     v
 }
 
+const KNOWN_EXTERNAL: &[&str] = &[
+    "pydantic",
+    "pydantic_core",
+    "typing",
+    "typing_extensions",
+    "annotated_types",
+    "enum",
+    "datetime",
+    "decimal",
+    "uuid",
+    "ipaddress",
+    "pathlib",
+    "collections",
+    "abc",
+];
+
 const BUILTINS: &[&str] = &[
     "str",
     "int",
@@ -326,7 +342,10 @@ impl Frontend {
             return *b;
         }
         let p = self.pkg_root.join(&top);
-        let b = p.is_dir() || p.with_extension("py").is_file();
+        // Packages fsi knows the meaning of are never read from source, even when the package
+        // root is a site-packages directory.
+        let known = KNOWN_EXTERNAL.contains(&top.as_str());
+        let b = !known && (p.is_dir() || p.with_extension("py").is_file());
         self.internal_tops.insert(top, b);
         b
     }
@@ -861,7 +880,29 @@ impl Frontend {
         }
         // Serializers and computed fields.
         let mut field_sers: HashMap<String, (Ty, bool)> = HashMap::new();
+        // `if PYDANTIC_V2: model_config = ...`: read the first branch.
+        let mut body: Vec<&Stmt> = Vec::new();
         for st in &cd.body {
+            if let Stmt::If(s) = st {
+                let cond = &self.mods[mi].text[u32::from(s.test.range().start()) as usize
+                    ..u32::from(s.test.range().end()) as usize];
+                let sets_config = s.body.iter().any(|b| match b {
+                    Stmt::Assign(a) => matches!(a.targets.as_slice(), [Expr::Name(n)] if n.id.as_str() == "model_config"),
+                    Stmt::AnnAssign(a) => matches!(&*a.target, Expr::Name(n) if n.id.as_str() == "model_config"),
+                    _ => false,
+                });
+                if sets_config {
+                    if !cond.contains("V2") {
+                        let l = self.mods[mi].line(s.range.start());
+                        self.warn(mi, l, format!("{}: model_config is set inside `if {cond}`; fsi reads the first branch", cd.name.id));
+                    }
+                    body.extend(s.body.iter());
+                }
+                continue;
+            }
+            body.push(st);
+        }
+        for st in body {
             match st {
                 Stmt::Assign(a) => {
                     if let [Expr::Name(n)] = a.targets.as_slice()
@@ -1680,10 +1721,15 @@ fn bind_stmt(m: &PyMod, st: &Stmt, idx: Option<usize>, scope: &mut HashMap<Strin
             }
         }
         // `if TYPE_CHECKING:` and `try: ... except ImportError:` imports.
+        // Later branches win, as with `if TYPE_CHECKING: ... elif PYDANTIC_V2: ...`.
         Stmt::If(s) => {
-            for b in s.body.iter() {
-                if matches!(b, Stmt::Import(_) | Stmt::ImportFrom(_)) {
-                    bind_stmt(m, b, None, scope);
+            let branches =
+                std::iter::once(&s.body[..]).chain(s.elif_else_clauses.iter().map(|c| &c.body[..]));
+            for body in branches {
+                for b in body {
+                    if matches!(b, Stmt::Import(_) | Stmt::ImportFrom(_)) {
+                        bind_stmt(m, b, None, scope);
+                    }
                 }
             }
         }
