@@ -7,6 +7,8 @@
 //! schema leaves fields with defaults out of `required`, while they are always on the wire; fsi
 //! follows the wire, and the test checks that against real dumps.
 
+#![allow(clippy::print_stdout)] // the oracle prints its agreement figures (run with --nocapture)
+
 #[path = "fixtures/typesync/support.rs"]
 mod support;
 
