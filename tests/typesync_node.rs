@@ -48,7 +48,7 @@ fn generated_ts_compiles_with_tsc_strict() {
   "compilerOptions": {
     "strict": true, "noEmit": true, "target": "ES2022", "module": "ESNext",
     "moduleResolution": "bundler", "isolatedModules": true, "verbatimModuleSyntax": true,
-    "noUnusedLocals": true, "noFallthroughCasesInSwitch": true, "skipLibCheck": true, "types": []
+    "noUnusedLocals": true, "noUnusedParameters": true, "noFallthroughCasesInSwitch": true, "skipLibCheck": true, "types": []
   },
   "include": ["src/**/*.ts"]
 }

@@ -131,6 +131,24 @@ fn line_starts(text: &str) -> Vec<u32> {
     v
 }
 
+/// Builtin classes that can be bases without being models (exceptions, `object`...).
+fn is_builtin_class(n: &str) -> bool {
+    matches!(n, "object" | "Exception" | "BaseException")
+        || (n.chars().next().is_some_and(char::is_uppercase)
+            && !n.contains('.')
+            && (n.ends_with("Error") || n.ends_with("Warning") || n.ends_with("Exception")))
+}
+
+/// Standard-library modules: a base class from one of them is never a Pydantic model.
+fn is_stdlib(m: &str) -> bool {
+    const STD: &[&str] = &[
+        "abc", "asyncio", "collections", "contextlib", "dataclasses", "datetime", "decimal",
+        "enum", "functools", "io", "ipaddress", "json", "logging", "numbers", "os", "pathlib",
+        "re", "string", "threading", "types", "typing", "uuid", "builtins", "exceptions",
+    ];
+    STD.contains(&m.split('.').next().unwrap_or(""))
+}
+
 const KNOWN_EXTERNAL: &[&str] = &[
     "pydantic",
     "pydantic_core",
@@ -476,6 +494,7 @@ impl Frontend {
                     ("enum", _) => enm = true,
                     ("typing", "TypedDict") => td = true,
                     ("typing", _) | ("builtins", _) | ("abc", _) => {}
+                    _ if is_stdlib(&m) => {}
                     _ => opaque = Some(format!("{m}.{n}")),
                 },
                 Sym::Class(mj, c) => match self.class_kind(mj, &c, depth + 1) {
@@ -489,6 +508,7 @@ impl Frontend {
                     ClassKind::TypedDict => td = true,
                     ClassKind::Plain => {}
                 },
+                Sym::Unresolved(n) if is_builtin_class(&n) => {}
                 Sym::Unresolved(n) => opaque = Some(n),
                 _ => {}
             }
@@ -499,7 +519,10 @@ impl Frontend {
             ClassKind::Model { opaque: None }
         } else if td {
             ClassKind::TypedDict
-        } else if let Some(o) = opaque {
+        } else if let Some(o) = opaque
+            && cd.body.iter().any(|s| matches!(s, Stmt::AnnAssign(_)))
+        {
+            // A class with annotated fields on an unreadable base: most likely a model (warned).
             ClassKind::Model { opaque: Some(o) }
         } else {
             ClassKind::Plain
@@ -1144,6 +1167,32 @@ impl Frontend {
         }
     }
 
+    /// A module-level constant behind a name (`pattern=EMAIL_PATTERN`), with the module whose
+    /// source text it lives in; the expression itself otherwise.
+    fn const_expr(&mut self, mi: usize, v: &Expr) -> (usize, Expr) {
+        if matches!(v, Expr::Name(_) | Expr::Attribute(_))
+            && let Sym::Assign(mj, name) = self.resolve(mi, v)
+            && let Some(Bind::Assign(i)) = self.mods[mj].scope.get(&name).cloned()
+        {
+            let m = self.mods[mj].clone();
+            let value = match &m.body[i] {
+                Stmt::Assign(a) => Some((*a.value).clone()),
+                Stmt::AnnAssign(a) => a.value.as_deref().cloned(),
+                _ => None,
+            };
+            if let Some(e) = value
+                && matches!(e, Expr::StringLiteral(_) | Expr::NumberLiteral(_) | Expr::UnaryOp(_))
+            {
+                return (mj, e);
+            }
+        }
+        (mi, v.clone())
+    }
+
+    fn const_str(&mut self, mi: usize, v: &Expr) -> Option<String> {
+        str_lit(&self.const_expr(mi, v).1)
+    }
+
     /// `Field(...)`: default, aliases, exclude, constraints, description.
     fn field_call(&mut self, mi: usize, c: &ast::ExprCall, info: &mut FieldInfo) {
         if let Some(d) = c.arguments.find_positional(0)
@@ -1163,11 +1212,13 @@ impl Frontend {
                     }
                 }
                 "default_factory" => info.has_default = true,
-                "alias" => info.alias = str_lit(v),
-                "serialization_alias" => info.serialization_alias = str_lit(v),
+                "alias" => info.alias = self.const_str(mi, v),
+                "serialization_alias" => info.serialization_alias = self.const_str(mi, v),
                 "validation_alias" => {
                     info.validation_alias = match v {
-                        Expr::StringLiteral(_) => str_lit(v),
+                        Expr::StringLiteral(_) | Expr::Name(_) | Expr::Attribute(_) => {
+                            self.const_str(mi, v)
+                        }
                         Expr::Call(call)
                             if self.is_ext(mi, &call.func, "pydantic", &["AliasChoices"]) =>
                         {
@@ -1186,9 +1237,10 @@ impl Frontend {
                     }
                 }
                 "exclude" => info.exclude = bool_lit(v).unwrap_or(false),
-                "description" => info.doc = str_lit(v),
+                "description" => info.doc = self.const_str(mi, v),
                 other => {
-                    if let Some(c) = constraint(other, v, &self.mods[mi].text) {
+                    let (cm, cv) = self.const_expr(mi, v);
+                    if let Some(c) = constraint(other, &cv, &self.mods[cm].text) {
                         info.constraints.merge(c);
                     }
                 }
