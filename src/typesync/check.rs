@@ -87,8 +87,11 @@ fn abs(project_root: &Path, p: &Path) -> PathBuf {
 /// Split a generated file into (name → text) blocks: declarations are separated by blank lines
 /// and named after their first `export` line.
 pub fn blocks(text: &str) -> BTreeMap<String, String> {
-    let re = regex::Regex::new(r"(?m)^export (?:interface|type|const|function) ([A-Za-z_$][\w$]*)")
-        .expect("re");
+    static RE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r"(?m)^export (?:interface|type|const|function) ([A-Za-z_$][\w$]*)")
+            .expect("re")
+    });
+    let re = &*RE;
     let mut out: BTreeMap<String, String> = BTreeMap::new();
     for chunk in text.split("\n\n") {
         if chunk.trim().is_empty() {

@@ -296,18 +296,20 @@ pub fn generate(project_root: &Path, config: &TypesConfig) -> Result<Generated, 
             by_alias: config.by_alias,
         },
     );
+
     let out_dir = config.out_dir.clone();
     let mut gen_files = BTreeMap::new();
     let mut modules = Vec::new();
     let mut barrel_entries: Vec<(String, ts::Exports)> = Vec::new();
-    for (mi, m) in ir.modules.iter().enumerate() {
-        let (text, exports) = ts::emit_module(&v, mi);
+    // Emitting is per module and independent: spread it over the cores.
+    let emitted = emit_all(&v, config.zod);
+    for (m, (ts_out, zod_out)) in ir.modules.iter().zip(emitted) {
+        let (text, exports) = ts_out;
         let ts_path = out_dir.join(format!("{}.ts", m.stem));
         gen_files.insert(ts_path.clone(), text);
         let declarations = exports.iter().map(|(n, _)| n.clone()).collect();
         barrel_entries.push((m.stem.clone(), exports));
-        let zod_path = if config.zod {
-            let (text, exports) = zod::emit_module(&v, mi);
+        let zod_path = if let Some((text, exports)) = zod_out {
             let p = out_dir.join(format!("{}.zod.ts", m.stem));
             gen_files.insert(p.clone(), text);
             barrel_entries.push((format!("{}.zod", m.stem), exports));
@@ -426,14 +428,13 @@ pub fn describe(
                     match v.shape(id, View::Response) {
                         views::ModelShape::Alias(t) => {
                             desc.response_type =
-                                Some(ts::ts_type(&v, &t, View::Response, &mut |_| {}))
+                                Some(ts::ts_type(&v, t, View::Response, &mut |_| {}))
                         }
                         _ => desc.response = Some(fields(View::Response)),
                     }
                     match v.shape(id, View::Request) {
                         views::ModelShape::Alias(t) => {
-                            desc.request_type =
-                                Some(ts::ts_type(&v, &t, View::Request, &mut |_| {}))
+                            desc.request_type = Some(ts::ts_type(&v, t, View::Request, &mut |_| {}))
                         }
                         _ => desc.request = Some(fields(View::Request)),
                     }
@@ -456,6 +457,36 @@ pub fn describe(
         }
     }
     Ok((out, warnings))
+}
+
+type Emitted = ((String, ts::Exports), Option<(String, ts::Exports)>);
+
+fn emit_all(v: &views::Views, zod: bool) -> Vec<Emitted> {
+    let n = v.ir.modules.len();
+    let one =
+        |mi: usize| -> Emitted { (ts::emit_module(v, mi), zod.then(|| zod::emit_module(v, mi))) };
+    let threads = std::thread::available_parallelism()
+        .map(|t| t.get())
+        .unwrap_or(1)
+        .min(8);
+    if threads < 2 || n < 8 {
+        return (0..n).map(one).collect();
+    }
+    let chunk = n.div_ceil(threads);
+    std::thread::scope(|s| {
+        let handles: Vec<_> = (0..n)
+            .collect::<Vec<_>>()
+            .chunks(chunk)
+            .map(|part| {
+                let part = part.to_vec();
+                s.spawn(move || part.into_iter().map(one).collect::<Vec<_>>())
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("emitter thread"))
+            .collect()
+    })
 }
 
 fn pascal_stem(stem: &str) -> String {

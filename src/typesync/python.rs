@@ -103,6 +103,8 @@ pub(crate) struct Frontend {
     pub errors: Vec<TypesError>,
     /// Modules whose declarations are all emitted (the DTO roots).
     root_mods: BTreeSet<usize>,
+    /// Root files parsed ahead of time, in parallel.
+    prefetched: HashMap<PathBuf, Parsed>,
 }
 
 /// The result of lowering: the IR with module layout still to be done by the caller.
@@ -142,9 +144,30 @@ fn is_builtin_class(n: &str) -> bool {
 /// Standard-library modules: a base class from one of them is never a Pydantic model.
 fn is_stdlib(m: &str) -> bool {
     const STD: &[&str] = &[
-        "abc", "asyncio", "collections", "contextlib", "dataclasses", "datetime", "decimal",
-        "enum", "functools", "io", "ipaddress", "json", "logging", "numbers", "os", "pathlib",
-        "re", "string", "threading", "types", "typing", "uuid", "builtins", "exceptions",
+        "abc",
+        "asyncio",
+        "collections",
+        "contextlib",
+        "dataclasses",
+        "datetime",
+        "decimal",
+        "enum",
+        "functools",
+        "io",
+        "ipaddress",
+        "json",
+        "logging",
+        "numbers",
+        "os",
+        "pathlib",
+        "re",
+        "string",
+        "threading",
+        "types",
+        "typing",
+        "uuid",
+        "builtins",
+        "exceptions",
     ];
     STD.contains(&m.split('.').next().unwrap_or(""))
 }
@@ -261,6 +284,7 @@ impl Frontend {
             warnings: BTreeSet::new(),
             errors: Vec::new(),
             root_mods: BTreeSet::new(),
+            prefetched: HashMap::new(),
         }
     }
 
@@ -279,6 +303,35 @@ impl Frontend {
     }
 
     // ---------------------------------------------------------------- loading
+
+    /// Read and parse the root files on all cores (lowering itself is sequential).
+    fn prefetch(&mut self, roots: &[PathBuf]) {
+        let threads = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+            .min(8);
+        if threads < 2 || roots.len() < 8 {
+            return;
+        }
+        let chunk = roots.len().div_ceil(threads);
+        let results: Vec<(PathBuf, Parsed)> = std::thread::scope(|s| {
+            let handles: Vec<_> = roots
+                .chunks(chunk)
+                .map(|part| {
+                    s.spawn(move || {
+                        part.iter()
+                            .filter_map(|p| read_and_parse(p).ok().map(|x| (p.clone(), x)))
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|h| h.join().unwrap_or_default())
+                .collect()
+        });
+        self.prefetched.extend(results);
+    }
 
     fn dotted_for(&self, abs: &Path) -> String {
         let rel = abs.strip_prefix(&self.pkg_root).unwrap_or(abs);
@@ -309,18 +362,21 @@ impl Frontend {
     }
 
     fn parse_file(&mut self, abs: &Path, dotted: &str) -> Option<usize> {
-        let text = match fs_err::read_to_string(abs) {
-            Ok(t) => t,
-            Err(e) => {
-                self.errors.push(TypesError::Io {
-                    path: abs.to_path_buf(),
-                    source: e,
-                });
-                return None;
-            }
+        let (text, parsed) = match self.prefetched.remove(abs) {
+            Some(x) => x,
+            None => match read_and_parse(abs) {
+                Ok(x) => x,
+                Err(e) => {
+                    self.errors.push(TypesError::Io {
+                        path: abs.to_path_buf(),
+                        source: e,
+                    });
+                    return None;
+                }
+            },
         };
         let rel = rel_string(abs.strip_prefix(&self.project_root).unwrap_or(abs));
-        let parsed = match ruff_python_parser::parse_module(&text) {
+        let parsed = match parsed {
             Ok(p) => p,
             Err(e) => {
                 let start = u32::from(e.location.start()) as usize;
@@ -333,7 +389,7 @@ impl Frontend {
                 return None;
             }
         };
-        let body: Vec<Stmt> = parsed.into_syntax().body.into_iter().collect();
+        let body: Vec<Stmt> = parsed;
         let is_pkg = abs.file_name().is_some_and(|f| f == "__init__.py");
         let mut scope = HashMap::new();
         let mut m = PyMod {
@@ -545,6 +601,7 @@ impl Frontend {
 
     /// Lower every declaration of the root modules, and whatever they reference.
     pub fn lower(mut self, roots: &[PathBuf]) -> Result<Lowered, Vec<TypesError>> {
+        self.prefetch(roots);
         let mut root_mis = Vec::new();
         for r in roots {
             if let Some(mi) = self.load_path(r) {
@@ -1181,7 +1238,10 @@ impl Frontend {
                 _ => None,
             };
             if let Some(e) = value
-                && matches!(e, Expr::StringLiteral(_) | Expr::NumberLiteral(_) | Expr::UnaryOp(_))
+                && matches!(
+                    e,
+                    Expr::StringLiteral(_) | Expr::NumberLiteral(_) | Expr::UnaryOp(_)
+                )
             {
                 return (mj, e);
             }
@@ -1689,6 +1749,16 @@ impl Frontend {
         }
         constrain(base, cons)
     }
+}
+
+/// A file's text and its parsed top-level statements (or the parse error).
+type Parsed = (String, Result<Vec<Stmt>, ruff_python_parser::ParseError>);
+
+fn read_and_parse(abs: &Path) -> std::io::Result<Parsed> {
+    let text = fs_err::read_to_string(abs)?;
+    let parsed =
+        ruff_python_parser::parse_module(&text).map(|p| p.into_syntax().body.into_iter().collect());
+    Ok((text, parsed))
 }
 
 /// Record the bindings a top-level statement makes.

@@ -10,6 +10,12 @@ use super::views::{ModelShape, View, ViewField, Views};
 pub type Exports = Vec<(String, bool)>;
 
 pub fn is_ident(s: &str) -> bool {
+    let b = s.as_bytes();
+    if s.is_ascii() {
+        return matches!(b.first(), Some(c) if c.is_ascii_alphabetic() || *c == b'_' || *c == b'$')
+            && b.iter()
+                .all(|c| c.is_ascii_alphanumeric() || *c == b'_' || *c == b'$');
+    }
     let mut cs = s.chars();
     matches!(cs.next(), Some(c) if c.is_alphabetic() || c == '_' || c == '$')
         && cs.all(|c| c.is_alphanumeric() || c == '_' || c == '$')
@@ -332,14 +338,11 @@ pub fn header(py_rel: &str) -> String {
 pub fn emit_module(v: &Views, mi: usize) -> (String, Exports) {
     let ir = v.ir;
     let module = &ir.modules[mi];
-    let mut refs: BTreeSet<DeclId> = BTreeSet::new();
+    let mut used: BTreeSet<(DeclId, View)> = BTreeSet::new();
     let mut blocks = Vec::new();
     let mut exports = Vec::new();
     for &id in &module.decls {
         let d = &ir.decls[id];
-        let mut on_ref = |r: DeclId| {
-            refs.insert(r);
-        };
         let mut block = jsdoc(&d.doc, "");
         match &d.kind {
             DeclKind::Enum(e) => {
@@ -368,7 +371,9 @@ pub fn emit_module(v: &Views, mi: usize) -> (String, Exports) {
                         continue;
                     }
                     let name = generic_head(&v.name(id, view), &a.params);
-                    let t = ts_type(v, &a.ty, view, &mut on_ref);
+                    let t = ts_type(v, &a.ty, view, &mut |r| {
+                        used.insert((r, view));
+                    });
                     if view == View::Request {
                         block.push('\n');
                         block.push_str(&jsdoc(&d.doc, ""));
@@ -397,7 +402,9 @@ pub fn emit_module(v: &Views, mi: usize) -> (String, Exports) {
                         });
                         block.push_str(&jsdoc(&doc, ""));
                     }
-                    block.push_str(&shape_decl(v, &shape, view, &head, &mut on_ref));
+                    block.push_str(&shape_decl(v, shape, view, &head, &mut |r| {
+                        used.insert((r, view));
+                    }));
                     exports.push((v.name(id, view), false));
                 }
             }
@@ -406,7 +413,12 @@ pub fn emit_module(v: &Views, mi: usize) -> (String, Exports) {
     }
     // Imports: `import type` per other module, names in both views as referenced.
     let mut imports: BTreeMap<usize, BTreeSet<String>> = BTreeMap::new();
-    collect_imports(v, mi, &refs, &mut imports, false);
+    for (r, view) in used {
+        let m = ir.decls[r].module;
+        if m != mi {
+            imports.entry(m).or_default().insert(v.name(r, view));
+        }
+    }
     let mut out = header(&module.py_rel);
     if !imports.is_empty() {
         out.push('\n');
@@ -424,49 +436,6 @@ pub fn emit_module(v: &Views, mi: usize) -> (String, Exports) {
         out.push_str(&b);
     }
     (out, exports)
-}
-
-/// Names each referenced declaration is used under, grouped by module (other modules only
-/// unless `same_module`). Both views' names are imported when they exist; unused ones are
-/// avoided by re-rendering, so we record precisely by rendering again.
-fn collect_imports(
-    v: &Views,
-    mi: usize,
-    refs: &BTreeSet<DeclId>,
-    out: &mut BTreeMap<usize, BTreeSet<String>>,
-    same_module: bool,
-) {
-    // Re-render every declaration in the module per view, recording exact names used.
-    let ir = v.ir;
-    let mut used: BTreeSet<(DeclId, View)> = BTreeSet::new();
-    for &id in &ir.modules[mi].decls {
-        for view in [View::Response, View::Request] {
-            if view == View::Request && !v.input[id] {
-                continue;
-            }
-            let mut rec = |r: DeclId| {
-                used.insert((r, view));
-            };
-            match &ir.decls[id].kind {
-                DeclKind::Alias(a) => {
-                    ts_type(v, &a.ty, view, &mut rec);
-                }
-                DeclKind::Model(_) => {
-                    let shape = v.shape(id, view);
-                    shape_decl(v, &shape, view, "", &mut rec);
-                }
-                DeclKind::Enum(_) => {}
-            }
-        }
-    }
-    let _ = refs;
-    for (r, view) in used {
-        let m = ir.decls[r].module;
-        if m == mi && !same_module {
-            continue;
-        }
-        out.entry(m).or_default().insert(v.name(r, view));
-    }
 }
 
 #[cfg(test)]

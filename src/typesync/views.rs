@@ -57,6 +57,12 @@ pub struct Views<'a> {
     pub pos: Vec<usize>,
     /// Module-level SCC index (import cycles).
     pub mod_scc: Vec<usize>,
+    /// Model shapes per view (they do not depend on `input`), computed once.
+    shapes: Vec<Option<[ModelShape; 2]>>,
+    /// Flattened fields of each model with its own type parameters, computed once.
+    flat: Vec<Option<Vec<Field>>>,
+    /// The same, seen in each view.
+    vfields: Vec<Option<[Vec<ViewField>; 2]>>,
 }
 
 pub fn model(ir: &Ir, id: DeclId) -> Option<&Model> {
@@ -142,10 +148,16 @@ fn regex_lite_camel(s: &str) -> bool {
 }
 
 pub fn to_snake(s: &str) -> String {
-    let re1 = regex::Regex::new(r"([A-Z]+)([A-Z][a-z])").expect("re");
-    let re2 = regex::Regex::new(r"([a-z])([A-Z])").expect("re");
-    let re3 = regex::Regex::new(r"([0-9])([A-Z])").expect("re");
-    let re4 = regex::Regex::new(r"([a-z])([0-9])").expect("re");
+    use std::sync::LazyLock;
+    static RES: LazyLock<[regex::Regex; 4]> = LazyLock::new(|| {
+        [
+            regex::Regex::new(r"([A-Z]+)([A-Z][a-z])").expect("re"),
+            regex::Regex::new(r"([a-z])([A-Z])").expect("re"),
+            regex::Regex::new(r"([0-9])([A-Z])").expect("re"),
+            regex::Regex::new(r"([a-z])([0-9])").expect("re"),
+        ]
+    });
+    let [re1, re2, re3, re4] = &*RES;
     let s = re1.replace_all(s, "${1}_${2}");
     let s = re2.replace_all(&s, "${1}_${2}");
     let s = re3.replace_all(&s, "${1}_${2}");
@@ -179,18 +191,82 @@ impl<'a> Views<'a> {
             scc,
             pos,
             mod_scc,
+            shapes: Vec::new(),
+            flat: Vec::new(),
+            vfields: Vec::new(),
         };
+        // Bases before children, so each flattening reuses its bases' results.
+        v.flat = vec![None; n];
+        let mut order: Vec<DeclId> = Vec::with_capacity(n);
+        let mut seen = vec![false; n];
+        fn visit(ir: &Ir, id: DeclId, seen: &mut [bool], order: &mut Vec<DeclId>) {
+            if seen[id] {
+                return;
+            }
+            seen[id] = true;
+            if let Some(m) = model(ir, id) {
+                for (b, _) in &m.bases {
+                    visit(ir, *b, seen, order);
+                }
+            }
+            order.push(id);
+        }
+        for id in 0..n {
+            visit(ir, id, &mut seen, &mut order);
+        }
+        for id in order {
+            if let Some(m) = model(ir, id) {
+                let params: Vec<Ty> = m.params.iter().map(|p| Ty::Var(p.clone())).collect();
+                let f = v.compute_flat(id, &params);
+                v.flat[id] = Some(f);
+            }
+        }
+        v.vfields = (0..n)
+            .map(|id| {
+                let m = model(ir, id)?;
+                let flat = v.flat[id].as_ref()?;
+                let vf = |view| {
+                    flat.iter()
+                        .filter_map(|f| v.view_field(f, &m.config, view))
+                        .collect::<Vec<_>>()
+                };
+                Some([vf(View::Response), vf(View::Request)])
+            })
+            .collect();
+        v.shapes = (0..n)
+            .map(|id| {
+                model(ir, id).map(|_| {
+                    [
+                        v.compute_shape(id, View::Response),
+                        v.compute_shape(id, View::Request),
+                    ]
+                })
+            })
+            .collect();
         v.compute_inputs();
         v
     }
 
+    /// A declaration needs `…Input` when its two views render differently; that depends on the
+    /// declarations it references, so flips propagate to dependents through a worklist.
     fn compute_inputs(&mut self) {
-        loop {
-            let mut changed = false;
-            for id in 0..self.ir.decls.len() {
-                if self.input[id] {
-                    continue;
+        let n = self.ir.decls.len();
+        let mut rdeps: Vec<Vec<DeclId>> = vec![Vec::new(); n];
+        for id in 0..n {
+            for d in Views::deps(self.ir, id) {
+                if d != id {
+                    rdeps[d].push(id);
                 }
+            }
+        }
+        let mut queued = vec![true; n];
+        let mut work: std::collections::VecDeque<DeclId> = (0..n).collect();
+        while let Some(id) = work.pop_front() {
+            queued[id] = false;
+            if self.input[id] {
+                continue;
+            }
+            {
                 let differs = match &self.ir.decls[id].kind {
                     DeclKind::Enum(_) => false,
                     DeclKind::Alias(a) => {
@@ -200,17 +276,20 @@ impl<'a> Views<'a> {
                     DeclKind::Model(_) => {
                         let r = self.shape(id, View::Response);
                         let q = self.shape(id, View::Request);
-                        super::ts::shape_text(self, &r, View::Response)
-                            != super::ts::shape_text(self, &q, View::Request)
+                        shapes_obviously_differ(r, q)
+                            || super::ts::shape_text(self, r, View::Response)
+                                != super::ts::shape_text(self, q, View::Request)
                     }
                 };
                 if differs {
                     self.input[id] = true;
-                    changed = true;
+                    for &r in &rdeps[id] {
+                        if !queued[r] && !self.input[r] {
+                            queued[r] = true;
+                            work.push_back(r);
+                        }
+                    }
                 }
-            }
-            if !changed {
-                break;
             }
         }
     }
@@ -248,7 +327,41 @@ impl<'a> Views<'a> {
 
     /// All fields of a model in pydantic's order (bases first, overrides in place), with type
     /// arguments substituted, before key computation.
-    pub fn flat_fields(&self, id: DeclId, args: &[Ty]) -> Vec<Field> {
+    pub fn flat_fields(&self, id: DeclId, args: &[Ty]) -> std::borrow::Cow<'_, [Field]> {
+        use std::borrow::Cow;
+        let Some(m) = model(self.ir, id) else {
+            return Cow::Owned(vec![]);
+        };
+        let identity = args.len() == m.params.len()
+            && args
+                .iter()
+                .zip(&m.params)
+                .all(|(a, p)| matches!(a, Ty::Var(v) if v == p));
+        let Some(Some(flat)) = self.flat.get(id) else {
+            return Cow::Owned(self.compute_flat(id, args));
+        };
+        if m.params.is_empty() || identity {
+            return Cow::Borrowed(flat);
+        }
+        let map: BTreeMap<String, Ty> = m
+            .params
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (p.clone(), args.get(i).cloned().unwrap_or(Ty::Unknown)))
+            .collect();
+        Cow::Owned(
+            flat.iter()
+                .map(|f| {
+                    let mut f = f.clone();
+                    f.ty = f.ty.subst(&map);
+                    f.ser_ty = f.ser_ty.map(|t| t.subst(&map));
+                    f
+                })
+                .collect(),
+        )
+    }
+
+    fn compute_flat(&self, id: DeclId, args: &[Ty]) -> Vec<Field> {
         let Some(m) = model(self.ir, id) else {
             return vec![];
         };
@@ -268,8 +381,8 @@ impl<'a> Views<'a> {
         };
         for (b, bargs) in m.bases.iter().rev() {
             let bargs: Vec<Ty> = bargs.iter().map(|t| t.subst(&map)).collect();
-            for f in self.flat_fields(*b, &bargs) {
-                put(f, &mut out);
+            for f in self.flat_fields(*b, &bargs).iter() {
+                put(f.clone(), &mut out);
             }
         }
         for f in &m.fields {
@@ -338,19 +451,42 @@ impl<'a> Views<'a> {
         }
     }
 
-    fn view_fields(&self, id: DeclId, args: &[Ty], view: View) -> Vec<ViewField> {
+    fn view_fields(
+        &self,
+        id: DeclId,
+        args: &[Ty],
+        view: View,
+    ) -> std::borrow::Cow<'_, [ViewField]> {
+        use std::borrow::Cow;
         let Some(m) = model(self.ir, id) else {
-            return vec![];
+            return Cow::Owned(vec![]);
         };
-        self.flat_fields(id, args)
-            .iter()
-            .filter_map(|f| self.view_field(f, &m.config, view))
-            .collect()
+        let identity = args.len() == m.params.len()
+            && args
+                .iter()
+                .zip(&m.params)
+                .all(|(a, p)| matches!(a, Ty::Var(v) if v == p));
+        if identity && let Some(Some(vf)) = self.vfields.get(id) {
+            return Cow::Borrowed(&vf[view as usize]);
+        }
+        Cow::Owned(
+            self.flat_fields(id, args)
+                .iter()
+                .filter_map(|f| self.view_field(f, &m.config, view))
+                .collect(),
+        )
     }
 
     /// How a model renders in a view: as an alias, or an object that extends its bases where the
     /// inherited fields are identical, and flattens otherwise.
-    pub fn shape(&self, id: DeclId, view: View) -> ModelShape {
+    pub fn shape(&self, id: DeclId, view: View) -> &ModelShape {
+        match self.shapes.get(id) {
+            Some(Some(s)) => &s[view as usize],
+            _ => panic!("shape of a non-model declaration"),
+        }
+    }
+
+    fn compute_shape(&self, id: DeclId, view: View) -> ModelShape {
         let m = model(self.ir, id).expect("model");
         if let Some(root) = &m.root {
             return ModelShape::Alias(match view {
@@ -367,9 +503,9 @@ impl<'a> Views<'a> {
         let all = self.view_fields(id, &params, view);
         let own: BTreeSet<&str> = m.fields.iter().map(|f| f.name.as_str()).collect();
         let extra_allow = m.config.extra_allow == Some(true);
-        let flat = ModelShape::Object {
+        let flat = || ModelShape::Object {
             bases: vec![],
-            fields: all.clone(),
+            fields: all.to_vec(),
             extra_allow,
         };
         let mut bases = Vec::new();
@@ -377,13 +513,13 @@ impl<'a> Views<'a> {
         for (b, bargs) in &m.bases {
             let bm = model(self.ir, *b).expect("model base");
             if bm.root.is_some() || (view == View::Response && self.serializer(*b).is_some()) {
-                return flat;
+                return flat();
             }
             let bfields = self.view_fields(*b, bargs, view);
             let mut omit = Vec::new();
-            for bf in &bfields {
+            for bf in bfields.iter() {
                 if !provided.insert(bf.name.clone()) {
-                    return flat; // two bases provide the same field
+                    return flat(); // two bases provide the same field
                 }
                 if own.contains(bf.name.as_str()) {
                     omit.push(bf.key.clone());
@@ -391,14 +527,14 @@ impl<'a> Views<'a> {
                 }
                 match all.iter().find(|f| f.name == bf.name) {
                     Some(mine) if mine == bf => {}
-                    _ => return flat,
+                    _ => return flat(),
                 }
             }
             // A field the child no longer has in this view (e.g. excluded by an override).
             let bnames: BTreeSet<&str> = bfields.iter().map(|f| f.name.as_str()).collect();
             for n in &bnames {
                 if !all.iter().any(|f| f.name == *n) && !own.contains(n) {
-                    return flat;
+                    return flat();
                 }
             }
             omit.sort();
@@ -408,8 +544,9 @@ impl<'a> Views<'a> {
         // The child may hide a base field in this view (excluded/computed override): then the
         // base key must be omitted even though the child emits nothing for it.
         let fields: Vec<ViewField> = all
-            .into_iter()
+            .iter()
             .filter(|f| own.contains(f.name.as_str()))
+            .cloned()
             .collect();
         ModelShape::Object {
             bases,
@@ -457,6 +594,34 @@ impl<'a> Views<'a> {
             DeclKind::Enum(_) => {}
         }
         out
+    }
+}
+
+/// Cheap structural differences that certainly render differently (keys, optionality,
+/// readonly, bases); the text comparison decides the rest.
+fn shapes_obviously_differ(r: &ModelShape, q: &ModelShape) -> bool {
+    match (r, q) {
+        (
+            ModelShape::Object {
+                bases: rb,
+                fields: rf,
+                ..
+            },
+            ModelShape::Object {
+                bases: qb,
+                fields: qf,
+                ..
+            },
+        ) => {
+            rb.len() != qb.len()
+                || rb.iter().zip(qb).any(|(a, b)| a.0 != b.0 || a.2 != b.2)
+                || rf.len() != qf.len()
+                || rf.iter().zip(qf).any(|(a, b)| {
+                    a.key != b.key || a.optional != b.optional || a.readonly != b.readonly
+                })
+        }
+        (ModelShape::Alias(_), ModelShape::Alias(_)) => false,
+        _ => true,
     }
 }
 

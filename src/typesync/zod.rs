@@ -342,13 +342,13 @@ pub fn emit_module(v: &Views, mi: usize) -> (String, Exports) {
                         types: BTreeSet::new(),
                     };
                     let body = match v.shape(id, view) {
-                        ModelShape::Alias(t) => cx.ty(&t),
+                        ModelShape::Alias(t) => cx.ty(t),
                         ModelShape::Object {
                             bases,
                             fields,
                             extra_allow,
                         } => {
-                            let own = cx.fields(&fields);
+                            let own = cx.fields(fields);
                             let mut s = String::new();
                             for (i, (b, args, omit)) in bases.iter().enumerate() {
                                 // Bases are never lazy: `.extend` needs the shape now.
@@ -397,7 +397,7 @@ pub fn emit_module(v: &Views, mi: usize) -> (String, Exports) {
                             } else {
                                 format!("{s}.extend({{\n{own}}})")
                             };
-                            if extra_allow {
+                            if *extra_allow {
                                 format!("{obj}.catchall(z.unknown())")
                             } else {
                                 obj
