@@ -1,6 +1,7 @@
 //! One module per subcommand: resolve settings (args + fsi.toml + env), call the engines, decide
 //! what to print and which exit status to return.
 
+pub mod builtin;
 pub mod ci;
 pub mod new;
 pub mod run;

@@ -136,9 +136,21 @@ pub fn run(ctx: &Ctx, args: NewArgs) -> CmdResult {
     Ok(ExitStatus::Success)
 }
 
-/// Run the type-sync engine over the fresh project so that `frontend/src/types` exists.
-/// (Wired once the typesync engine lands; until then the frontend has no generated types.)
-fn generate_types(_ctx: &Ctx, _root: &Path) -> Result<(), CommandError> {
+/// Run the type-sync engine over the fresh project so that `frontend/src/types` exists
+/// (`fsi new` is "scaffold, then types": the frontend imports the generated types).
+fn generate_types(ctx: &Ctx, root: &Path) -> Result<(), CommandError> {
+    let project = crate::config::Project::discover(root)?;
+    let generated = crate::typesync::generate(&project.root, &project.config.types)?;
+    let report = crate::typesync::write(&project.root, &generated)?;
+    for w in &generated.warnings {
+        ctx.ui.warn(w.to_string());
+    }
+    ctx.ui.info(format!(
+        "types: {} module(s) → {} ({} files)",
+        generated.modules.len(),
+        project.config.types.out_dir.display(),
+        report.written.len()
+    ));
     Ok(())
 }
 

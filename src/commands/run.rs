@@ -105,7 +105,7 @@ pub enum LifecycleCommand {
 /// The built-in task actions. Other engines register theirs here (the command layer composes
 /// engines; `session/` never imports them).
 pub fn registry() -> ActionRegistry {
-    ActionRegistry::new()
+    super::builtin::registry()
 }
 
 /// Prints runner events: grouped plain lines without a TTY (`::group::` under GitHub Actions),

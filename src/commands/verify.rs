@@ -362,12 +362,67 @@ fn verify_sessions(
     Ok(area)
 }
 
-/// DTO modules checked, and drift findings. (Wired to the typesync engine's check.)
+/// The DTO modules checked, and one finding per drifted declaration, orphaned mirror and DTO
+/// module without a mirror (`fsi types --check`, in memory).
 fn types_findings(
     _ctx: &Ctx,
-    _project: &crate::config::Project,
+    project: &crate::config::Project,
 ) -> Result<(Vec<String>, Vec<Finding>), CommandError> {
-    Ok((Vec::new(), Vec::new()))
+    let generated = crate::typesync::generate(&project.root, &project.config.types)?;
+    let drift = crate::typesync::check(&project.root, &generated);
+    let checked: Vec<String> = generated.modules.iter().map(|m| m.py.clone()).collect();
+    let finding = |location: String, message: String| Finding {
+        area: "types",
+        session: None,
+        location: Some(location),
+        message,
+    };
+    let mut findings = Vec::new();
+    for f in &drift.files {
+        let path = f.path.display().to_string();
+        if f.missing {
+            findings.push(finding(
+                path,
+                "generated file is missing; run `fsi types`".into(),
+            ));
+            continue;
+        }
+        for d in &f.declarations {
+            let what = match d.change {
+                crate::typesync::check::Change::Added => "is missing from the file",
+                crate::typesync::check::Change::Removed => "is no longer generated",
+                crate::typesync::check::Change::Changed => "differs from its DTO",
+            };
+            findings.push(finding(
+                path.clone(),
+                format!("`{}` {what}; run `fsi types`", d.name),
+            ));
+        }
+    }
+    for o in &drift.orphaned {
+        findings.push(finding(
+            o.path.display().to_string(),
+            format!(
+                "mirrors {}, which {}",
+                o.mirrors,
+                if o.source_gone {
+                    "no longer exists"
+                } else {
+                    "no longer produces it"
+                }
+            ),
+        ));
+    }
+    for u in &drift.unmirrored {
+        findings.push(finding(
+            u.py.clone(),
+            format!(
+                "DTO module has no mirror {}; run `fsi types`",
+                u.ts.display()
+            ),
+        ));
+    }
+    Ok((checked, findings))
 }
 
 fn junit(areas: &[Area]) -> String {

@@ -6,7 +6,7 @@ import asyncio
 
 from hypercorn.middleware import ProxyFixMiddleware
 
-from app.common.proxy import websocket_scheme_fix
+from app.proxy import websocket_scheme_fix
 
 
 def _scope(kind: str, proto: bytes) -> dict:
