@@ -29,8 +29,11 @@ pub struct VerifyArgs {
     #[arg(long)]
     pub no_types: bool,
     /// Skip re-verifying completed sessions.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "sessions")]
     pub no_sessions: bool,
+    /// Re-verify only these completed sessions (repeatable; default: every completed one).
+    #[arg(long = "session", value_name = "ID")]
+    pub sessions: Vec<String>,
     #[command(flatten)]
     pub src: SourceArgs,
 }
@@ -157,7 +160,7 @@ pub fn run(ctx: &Ctx, args: VerifyArgs) -> CmdResult {
     if !args.no_sessions {
         ui.group_start("sessions");
         let area = if plan_valid {
-            verify_sessions(ctx, &project, &set)?
+            verify_sessions(ctx, &project, &set, &args.sessions)?
         } else {
             ui.info("skipped: the plan is not valid");
             Area {
@@ -253,7 +256,9 @@ fn verify_sessions(
     ctx: &Ctx,
     project: &crate::config::Project,
     set: &session::PlanSet,
+    only: &[String],
 ) -> Result<Area, CommandError> {
+    plan::resolve_ids(set, only)?;
     let cfg = &project.config.sessions;
     let store = StateStore::new(&project.root, &cfg.state_dir);
     let mut state = store.load()?;
@@ -270,6 +275,7 @@ fn verify_sessions(
     let completed: Vec<String> = set
         .ordered()
         .filter(|s| state.is_complete(&s.id))
+        .filter(|s| only.is_empty() || only.contains(&s.id))
         .map(|s| s.id.clone())
         .collect();
     let mut area = Area {

