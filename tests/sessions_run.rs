@@ -413,7 +413,7 @@ fn manual_steps_fail_without_a_tty_unless_accepted() {
         r#"
 <session id="INT-02" project="DEMO">
   <tasks>
-    <task>Generate TypeScript types from Pydantic DTOs</task>
+    <task>Review the API contract with the frontend team</task>
   </tasks>
 </session>
 "#,
