@@ -243,3 +243,44 @@ fn no_dto_modules_is_exit_2() {
         .code(2)
         .stderr(predicates::str::contains("no DTO modules found"));
 }
+
+#[test]
+fn watch_regenerates_on_change() {
+    let p = project();
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("fsi"))
+        .arg("-C")
+        .arg(p.path())
+        .args(["types", "--watch"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let ts = p.path().join("frontend/src/types/basics.ts");
+    let wait_for = |pred: &dyn Fn() -> bool| {
+        let start = std::time::Instant::now();
+        while start.elapsed() < std::time::Duration::from_secs(20) {
+            if pred() {
+                return true;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        false
+    };
+    let first = wait_for(&|| ts.is_file());
+    // Give the watcher a moment to be registered after the first run.
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let py = p.path().join("backend/app/modules/basics/dtos.py");
+    let src = std::fs::read_to_string(&py).unwrap();
+    std::fs::write(
+        &py,
+        format!("{src}\n\nclass Watched(BaseModel):\n    seen: bool\n"),
+    )
+    .unwrap();
+    let regenerated = wait_for(&|| {
+        std::fs::read_to_string(&ts).is_ok_and(|t| t.contains("export interface Watched"))
+    });
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(first, "initial generation did not happen");
+    assert!(regenerated, "--watch did not regenerate after the change");
+}

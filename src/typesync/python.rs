@@ -91,14 +91,17 @@ pub(crate) struct Frontend {
     mods: Vec<Rc<PyMod>>,
     by_dotted: HashMap<String, Option<usize>>,
     internal_tops: HashMap<String, bool>,
-    decl_ids: HashMap<(usize, String), DeclId>,
+    /// Per module: declared name → id (looked up by `&str`, no allocation on a hit).
+    decl_ids: Vec<HashMap<String, DeclId>>,
     decl_src: Vec<(usize, String)>,
     decls: Vec<Option<Decl>>,
     building: BTreeSet<DeclId>,
     /// PEP 695 type parameters of the declaration being lowered.
     tparams: Vec<String>,
     queue: VecDeque<DeclId>,
-    kinds: HashMap<(usize, String), ClassKind>,
+    kinds: Vec<HashMap<String, ClassKind>>,
+    /// Per module: how a bare name resolves (memoized).
+    names: Vec<HashMap<String, Sym>>,
     pub warnings: BTreeSet<Warning>,
     pub errors: Vec<TypesError>,
     /// Modules whose declarations are all emitted (the DTO roots).
@@ -274,13 +277,14 @@ impl Frontend {
             mods: Vec::new(),
             by_dotted: HashMap::new(),
             internal_tops: HashMap::new(),
-            decl_ids: HashMap::new(),
+            decl_ids: Vec::new(),
             decl_src: Vec::new(),
             decls: Vec::new(),
             building: BTreeSet::new(),
             tparams: Vec::new(),
             queue: VecDeque::new(),
-            kinds: HashMap::new(),
+            kinds: Vec::new(),
+            names: Vec::new(),
             warnings: BTreeSet::new(),
             errors: Vec::new(),
             root_mods: BTreeSet::new(),
@@ -407,6 +411,9 @@ impl Frontend {
         m.body = body;
         m.scope = scope;
         self.mods.push(Rc::new(m));
+        self.decl_ids.push(HashMap::new());
+        self.kinds.push(HashMap::new());
+        self.names.push(HashMap::new());
         Some(self.mods.len() - 1)
     }
 
@@ -484,7 +491,14 @@ impl Frontend {
             Expr::Name(n) if self.tparams.iter().any(|p| p == n.id.as_str()) => {
                 Sym::TypeParam(n.id.to_string())
             }
-            Expr::Name(n) => self.resolve_name(mi, n.id.as_str(), 0),
+            Expr::Name(n) => {
+                if let Some(s) = self.names[mi].get(n.id.as_str()) {
+                    return s.clone();
+                }
+                let s = self.resolve_name(mi, n.id.as_str(), 0);
+                self.names[mi].insert(n.id.to_string(), s.clone());
+                s
+            }
             Expr::Attribute(a) => {
                 let attr = a.attr.id.as_str();
                 match self.resolve(mi, &a.value) {
@@ -517,11 +531,11 @@ impl Frontend {
     }
 
     fn class_kind(&mut self, mi: usize, name: &str, depth: u32) -> ClassKind {
-        if let Some(k) = self.kinds.get(&(mi, name.to_string())) {
+        if let Some(k) = self.kinds[mi].get(name) {
             return k.clone();
         }
         let kind = self.compute_kind(mi, name, depth);
-        self.kinds.insert((mi, name.to_string()), kind.clone());
+        self.kinds[mi].insert(name.to_string(), kind.clone());
         kind
     }
 
@@ -586,11 +600,11 @@ impl Frontend {
     }
 
     fn request(&mut self, mi: usize, name: &str) -> DeclId {
-        if let Some(id) = self.decl_ids.get(&(mi, name.to_string())) {
+        if let Some(id) = self.decl_ids[mi].get(name) {
             return *id;
         }
         let id = self.decl_src.len();
-        self.decl_ids.insert((mi, name.to_string()), id);
+        self.decl_ids[mi].insert(name.to_string(), id);
         self.decl_src.push((mi, name.to_string()));
         self.decls.push(None);
         self.queue.push_back(id);
@@ -804,7 +818,7 @@ impl Frontend {
                 },
                 Sym::Class(mj, c) => {
                     // An enum base with members of its own kind; inherit its flavour.
-                    if let Some(id) = self.decl_ids.get(&(mj, c.clone())).copied() {
+                    if let Some(id) = self.decl_ids[mj].get(&c).copied() {
                         self.ensure_built(id);
                         if let Some(Decl {
                             kind: DeclKind::Enum(e),

@@ -412,7 +412,7 @@ impl<'a> Views<'a> {
                     Some(a) if by_alias => a,
                     _ => f.name.clone(),
                 };
-                let mut ty = f.ser_ty.clone().unwrap_or_else(|| f.ty.clone()).wire(cfg);
+                let mut ty = f.ser_ty.as_ref().unwrap_or(&f.ty).wire(cfg);
                 if f.default_none && !self.nullable(&ty) {
                     ty = union(vec![ty, Ty::Prim(Prim::Null)]);
                 }
