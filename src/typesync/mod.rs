@@ -419,8 +419,8 @@ pub fn describe(
                             .filter_map(|f| v.view_field(f, &model.config, view))
                             .map(|f| FieldDescription {
                                 ts: ts::ts_type(&v, &f.ty, view, &mut |_| {}),
-                                name: f.name,
-                                key: f.key,
+                                name: f.name.to_string(),
+                                key: f.key.to_string(),
                                 optional: f.optional,
                             })
                             .collect()
@@ -443,7 +443,7 @@ pub fn describe(
                     desc.kind = "enum";
                     desc.response_type = Some(ts::ts_type(
                         &v,
-                        &ir::Ty::Ref(id, vec![]),
+                        &ir::Ty::Ref(id, std::sync::Arc::from([])),
                         View::Response,
                         &mut |_| {},
                     ));

@@ -8,6 +8,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
+use std::sync::Arc;
 
 use ruff_python_ast::{self as ast, Expr, Number, Stmt};
 use ruff_text_size::{Ranged, TextSize};
@@ -1092,10 +1093,10 @@ impl Frontend {
                                     .and_then(|k| str_lit(&k.value))
                                     .or_else(|| docstring(&f.body));
                                 model.fields.push(Field {
-                                    name: f.name.id.to_string(),
+                                    name: f.name.id.as_str().into(),
                                     line: fl,
-                                    alias: alias.clone(),
-                                    serialization_alias: alias,
+                                    alias: alias.clone().map(Into::into),
+                                    serialization_alias: alias.map(Into::into),
                                     validation_alias: None,
                                     ty: t,
                                     ser_ty: None,
@@ -1103,7 +1104,7 @@ impl Frontend {
                                     default_none: false,
                                     exclude: false,
                                     computed: true,
-                                    doc,
+                                    doc: doc.map(Into::into),
                                 });
                             }
                             _ => {}
@@ -1163,18 +1164,18 @@ impl Frontend {
                 constrain(ty, info.constraints.clone())
             };
             model.fields.push(Field {
-                name,
+                name: name.as_str().into(),
                 line: fl,
-                alias: info.alias,
-                serialization_alias: info.serialization_alias,
-                validation_alias: info.validation_alias,
+                alias: info.alias.map(Into::into),
+                serialization_alias: info.serialization_alias.map(Into::into),
+                validation_alias: info.validation_alias.map(Into::into),
                 ty,
                 ser_ty,
                 has_default: info.has_default,
                 default_none: info.default_none,
                 exclude: info.exclude,
                 computed: false,
-                doc: info.doc,
+                doc: info.doc.map(Into::into),
             });
         }
         model.fields.extend(computed);
@@ -1502,13 +1503,13 @@ impl Frontend {
                 "List" | "list" | "Sequence" | "MutableSequence" | "Iterable" | "Collection"
                 | "Set" | "set" | "FrozenSet" | "frozenset" | "AbstractSet" | "MutableSet"
                 | "Deque" | "deque",
-            ) => Ty::List(Box::new(arg(self, 0))),
+            ) => Ty::List(Arc::new(arg(self, 0))),
             ("typing" | "builtins", "Tuple" | "tuple") => {
                 if args.len() == 2 && matches!(args[1], Expr::EllipsisLiteral(_)) {
-                    Ty::List(Box::new(arg(self, 0)))
+                    Ty::List(Arc::new(arg(self, 0)))
                 } else if args.len() == 1 && matches!(args[0], Expr::Tuple(t) if t.elts.is_empty())
                 {
-                    Ty::Tuple(vec![])
+                    Ty::Tuple(Arc::from([]))
                 } else {
                     Ty::Tuple(args.iter().map(|a| self.ty(mi, a, at)).collect())
                 }
@@ -1517,7 +1518,7 @@ impl Frontend {
                 "typing" | "builtins",
                 "Dict" | "dict" | "Mapping" | "MutableMapping" | "DefaultDict" | "OrderedDict"
                 | "defaultdict",
-            ) => Ty::Dict(Box::new(arg(self, 0)), Box::new(arg(self, 1))),
+            ) => Ty::Dict(Arc::new(arg(self, 0)), Arc::new(arg(self, 1))),
             ("typing", "Literal") => {
                 let mut lits = Vec::new();
                 for a in args {
@@ -1534,7 +1535,7 @@ impl Frontend {
                         }
                     }
                 }
-                Ty::Literal(lits)
+                Ty::Literal(lits.into())
             }
             ("typing", "Annotated") => {
                 let mut info = FieldInfo::default();
@@ -1557,7 +1558,7 @@ impl Frontend {
                 );
                 Ty::Unknown
             }
-            ("pydantic", "Json") => Ty::Json(Box::new(arg(self, 0))),
+            ("pydantic", "Json") => Ty::Json(Arc::new(arg(self, 0))),
             ("pydantic", "SerializeAsAny") => arg(self, 0),
             _ => return None,
         })
@@ -1737,7 +1738,7 @@ impl Frontend {
             "condecimal" => Ty::Prim(Prim::Decimal),
             "conbytes" => Ty::Prim(Prim::Bytes),
             "condate" => Ty::Prim(Prim::Date),
-            "conlist" | "conset" | "confrozenset" => Ty::List(Box::new(
+            "conlist" | "conset" | "confrozenset" => Ty::List(Arc::new(
                 c.arguments
                     .find_argument_value("item_type", 0)
                     .map(|a| self.ty(mi, a, at))
@@ -1941,21 +1942,22 @@ fn constrain(t: Ty, c: Constraints) -> Ty {
     match t {
         // `Optional[Annotated[...]]`-style constraints apply to the non-null member.
         Ty::Union(ts) => Ty::Union(
-            ts.into_iter()
+            ts.iter()
                 .map(|x| {
-                    if x == Ty::Prim(Prim::Null) {
-                        x
+                    if *x == Ty::Prim(Prim::Null) {
+                        x.clone()
                     } else {
-                        constrain(x, c.clone())
+                        constrain(x.clone(), c.clone())
                     }
                 })
                 .collect(),
         ),
-        Ty::Constrained(inner, mut old) => {
+        Ty::Constrained(inner, old) => {
+            let mut old = (*old).clone();
             old.merge(c);
-            Ty::Constrained(inner, old)
+            Ty::Constrained(inner, Arc::new(old))
         }
-        t => Ty::Constrained(Box::new(t), Box::new(c)),
+        t => Ty::Constrained(Arc::new(t), Arc::new(c)),
     }
 }
 
@@ -1965,9 +1967,9 @@ pub(crate) fn union(ts: Vec<Ty>) -> Ty {
     for t in ts {
         match t {
             Ty::Union(inner) => {
-                for i in inner {
-                    if !out.contains(&i) {
-                        out.push(i);
+                for i in inner.iter() {
+                    if !out.contains(i) {
+                        out.push(i.clone());
                     }
                 }
             }
@@ -1981,7 +1983,7 @@ pub(crate) fn union(ts: Vec<Ty>) -> Ty {
     if out.len() == 1 {
         out.pop().expect("one")
     } else {
-        Ty::Union(out)
+        Ty::Union(out.into())
     }
 }
 
@@ -2020,7 +2022,7 @@ fn ext_scalar(m: &str, n: &str) -> Option<Ty> {
             "lt" => c.lt = Some(v.into()),
             _ => c.le = Some(v.into()),
         }
-        Some(Ty::Constrained(Box::new(Ty::Prim(t)), Box::new(c)))
+        Some(Ty::Constrained(Arc::new(Ty::Prim(t)), Arc::new(c)))
     };
     match (m, n) {
         ("builtins", "str") => p(Str),
@@ -2032,10 +2034,10 @@ fn ext_scalar(m: &str, n: &str) -> Option<Ty> {
         ("builtins", "object") | ("typing", "Any") => Some(Ty::Unknown),
         ("builtins", "list" | "set" | "frozenset" | "tuple")
         | ("typing", "List" | "Set" | "FrozenSet" | "Sequence" | "Tuple") => {
-            Some(Ty::List(Box::new(Ty::Unknown)))
+            Some(Ty::List(Arc::new(Ty::Unknown)))
         }
         ("builtins", "dict") | ("typing", "Dict" | "Mapping") => {
-            Some(Ty::Dict(Box::new(Ty::Prim(Str)), Box::new(Ty::Unknown)))
+            Some(Ty::Dict(Arc::new(Ty::Prim(Str)), Arc::new(Ty::Unknown)))
         }
         ("datetime", "datetime") => p(DateTime),
         ("datetime", "date") => p(Date),
@@ -2067,7 +2069,7 @@ fn ext_scalar(m: &str, n: &str) -> Option<Ty> {
             "UUID1" | "UUID3" | "UUID4" | "UUID5" | "UUID6" | "UUID7" | "UUID8" => p(Uuid),
             "AwareDatetime" | "NaiveDatetime" | "PastDatetime" | "FutureDatetime" => p(DateTime),
             "PastDate" | "FutureDate" => p(Date),
-            "Json" => Some(Ty::Json(Box::new(Ty::Unknown))),
+            "Json" => Some(Ty::Json(Arc::new(Ty::Unknown))),
             "JsonValue" => Some(Ty::Unknown),
             _ => None,
         },

@@ -73,8 +73,10 @@ impl Cx<'_, '_> {
             Ty::Union(ts) => {
                 let mut parts: Vec<String> = Vec::new();
                 let mut null = false;
-                for t in ts {
-                    if *t == Ty::Prim(Prim::Null) || *t == Ty::Literal(vec![Lit::Null]) {
+                for t in ts.iter() {
+                    if *t == Ty::Prim(Prim::Null)
+                        || matches!(t, Ty::Literal(l) if l.len() == 1 && l[0] == Lit::Null)
+                    {
                         null = true;
                         continue;
                     }
@@ -136,7 +138,7 @@ impl Cx<'_, '_> {
         }
         // Annotate the lazy getter so TypeScript does not need the schema's own type.
         let mut tsrefs = Vec::new();
-        let t = ts::ts_type(v, &Ty::Ref(id, args.to_vec()), self.view, &mut |r| {
+        let t = ts::ts_type(v, &Ty::Ref(id, args.to_vec().into()), self.view, &mut |r| {
             tsrefs.push(r)
         });
         let mentions_param = self.params.iter().any(|p| ts_mentions(&t, p));
