@@ -343,7 +343,8 @@ pub fn emit_module(v: &Views, mi: usize) -> (String, Exports) {
     let mut exports = Vec::new();
     for &id in &module.decls {
         let d = &ir.decls[id];
-        let mut block = jsdoc(&d.doc, "");
+        let mut block = String::with_capacity(2048);
+        block.push_str(&jsdoc(&d.doc, ""));
         match &d.kind {
             DeclKind::Enum(e) => {
                 let vals: Vec<String> = e.members.iter().map(|(_, l)| lit(l)).collect();
@@ -419,7 +420,8 @@ pub fn emit_module(v: &Views, mi: usize) -> (String, Exports) {
             imports.entry(m).or_default().insert(v.name(r, view));
         }
     }
-    let mut out = header(&module.py_rel);
+    let mut out = String::with_capacity(blocks.iter().map(String::len).sum::<usize>() + 1024);
+    out.push_str(&header(&module.py_rel));
     if !imports.is_empty() {
         out.push('\n');
         for (m, names) in &imports {

@@ -288,7 +288,7 @@ pub fn emit_module(v: &Views, mi: usize) -> (String, Exports) {
     let mut exports = Vec::new();
     for &id in &module.decls {
         let d = &ir.decls[id];
-        let mut block = String::new();
+        let mut block = String::with_capacity(2048);
         match &d.kind {
             DeclKind::Enum(e) => {
                 let lits: Vec<Lit> = e.members.iter().map(|(_, l)| l.clone()).collect();
@@ -422,7 +422,8 @@ pub fn emit_module(v: &Views, mi: usize) -> (String, Exports) {
         }
         blocks.push(block);
     }
-    let mut out = ts::header(&module.py_rel);
+    let mut out = String::with_capacity(blocks.iter().map(String::len).sum::<usize>() + 1024);
+    out.push_str(&ts::header(&module.py_rel));
     out.push_str("\nimport { z } from \"zod\";\n");
     let mut by_mod: BTreeMap<usize, BTreeSet<String>> = BTreeMap::new();
     for (m, n) in types {
