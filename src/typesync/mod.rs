@@ -323,6 +323,16 @@ pub fn generate(project_root: &Path, config: &TypesConfig) -> Result<Generated, 
             names.insert(ir.decls[id].name.clone());
         }
         for &id in &m.decls {
+            let name = &ir.decls[id].name;
+            if matches!(name.as_str(), "Record" | "Partial" | "Omit") {
+                warnings.push(Warning {
+                    file: m.py_rel.clone(),
+                    line: ir.decls[id].line,
+                    message: format!(
+                        "`{name}` shadows the TypeScript built-in that fsi's output uses (dicts, `extends Omit<…>`); the generated file may not compile — rename the class"
+                    ),
+                });
+            }
             if v.input[id] && names.contains(&format!("{}Input", ir.decls[id].name)) {
                 warnings.push(Warning {
                     file: m.py_rel.clone(),
