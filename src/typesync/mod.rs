@@ -355,6 +355,8 @@ pub fn generate(project_root: &Path, config: &TypesConfig) -> Result<Generated, 
     gen_files.insert(out_dir.join("index.ts"), barrel);
     warnings.sort();
     warnings.dedup();
+    drop(v);
+    drop_in_background(ir);
     Ok(Generated {
         files: gen_files,
         modules,
@@ -497,6 +499,15 @@ fn emit_all(v: &views::Views, zod: bool) -> Vec<Emitted> {
             .flat_map(|h| h.join().expect("emitter thread"))
             .collect()
     })
+}
+
+/// Drop a large value on a helper thread (freeing a million small allocations takes
+/// milliseconds that nobody waits for); dropped inline if no thread can be started.
+pub(crate) fn drop_in_background<T: Send + 'static>(value: T) {
+    // If the thread cannot be spawned, the closure (and the value) is dropped right here.
+    let _ = std::thread::Builder::new()
+        .name("fsi-drop".into())
+        .spawn(move || drop(value));
 }
 
 fn pascal_stem(stem: &str) -> String {

@@ -7,7 +7,6 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::path::{Path, PathBuf};
-use std::rc::Rc;
 use std::sync::Arc;
 
 use ruff_python_ast::{self as ast, Expr, Number, Stmt};
@@ -89,7 +88,7 @@ struct FieldInfo {
 pub(crate) struct Frontend {
     pkg_root: PathBuf,
     project_root: PathBuf,
-    mods: Vec<Rc<PyMod>>,
+    mods: Vec<Arc<PyMod>>,
     by_dotted: HashMap<String, Option<usize>>,
     internal_tops: HashMap<String, bool>,
     /// Per module: declared name → id (looked up by `&str`, no allocation on a hit).
@@ -411,7 +410,7 @@ impl Frontend {
         }
         m.body = body;
         m.scope = scope;
-        self.mods.push(Rc::new(m));
+        self.mods.push(Arc::new(m));
         self.decl_ids.push(HashMap::new());
         self.kinds.push(HashMap::new());
         self.names.push(HashMap::new());
@@ -524,7 +523,7 @@ impl Frontend {
         matches!(self.resolve(mi, head), Sym::Ext(m, n) if m == module && names.contains(&n.as_str()))
     }
 
-    fn class_stmt(&self, mi: usize, name: &str) -> Option<(Rc<PyMod>, usize)> {
+    fn class_stmt(&self, mi: usize, name: &str) -> Option<(Arc<PyMod>, usize)> {
         match self.mods[mi].scope.get(name) {
             Some(Bind::Class(i)) | Some(Bind::Assign(i)) => Some((self.mods[mi].clone(), *i)),
             _ => None,
@@ -670,6 +669,8 @@ impl Frontend {
             let m = &self.mods[mi];
             modules.push((m.rel.clone(), m.dotted.clone(), ids));
         }
+        // Freeing the syntax trees is pure overhead on the critical path: do it off-thread.
+        super::drop_in_background(std::mem::take(&mut self.mods));
         Ok(Lowered {
             modules,
             decls,
