@@ -243,3 +243,46 @@ fn no_dto_modules_is_exit_2() {
         .code(2)
         .stderr(predicates::str::contains("no DTO modules found"));
 }
+
+#[test]
+fn watch_regenerates_on_change() {
+    let p = project();
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("fsi"))
+        .arg("-C")
+        .arg(p.path())
+        .args(["types", "--watch"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let ts = p.path().join("frontend/src/types/basics.ts");
+    let wait_for = |pred: &dyn Fn() -> bool| {
+        let start = std::time::Instant::now();
+        while start.elapsed() < std::time::Duration::from_secs(20) {
+            if pred() {
+                return true;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        false
+    };
+    let first = wait_for(&|| ts.is_file());
+    let py = p.path().join("backend/app/modules/basics/dtos.py");
+    let src = std::fs::read_to_string(&py).unwrap();
+    let changed = format!("{src}\n\nclass Watched(BaseModel):\n    seen: bool\n");
+    // The watcher is registered right after the first run; on a busy machine that may be after
+    // our first write, so write again (same content) until the change is picked up.
+    let last_write = std::cell::Cell::new(std::time::Instant::now());
+    std::fs::write(&py, &changed).unwrap();
+    let regenerated = wait_for(&|| {
+        if last_write.get().elapsed() > std::time::Duration::from_secs(2) {
+            std::fs::write(&py, &changed).unwrap();
+            last_write.set(std::time::Instant::now());
+        }
+        std::fs::read_to_string(&ts).is_ok_and(|t| t.contains("export interface Watched"))
+    });
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(first, "initial generation did not happen");
+    assert!(regenerated, "--watch did not regenerate after the change");
+}

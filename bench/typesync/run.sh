@@ -43,7 +43,7 @@ SRC_BYTES=$(cat "$PROJ"/backend/app/modules/*/dtos.py | wc -c)
 "$FSI" -C "$PROJ" -q types >/dev/null
 OUT_FILES=$(ls "$PROJ/frontend/src/types" | wc -l)
 
-P2TS="cd $PROJ/backend && $WORK/venv/bin/pydantic2ts --module app.modules --output $WORK/p2ts.ts --json2ts-cmd $WORK/node/node_modules/.bin/json2ts"
+P2TS="cd $PROJ/backend && PYTHONPATH=$PROJ/backend $WORK/venv/bin/pydantic2ts --module app.modules --output $WORK/p2ts.ts --json2ts-cmd $WORK/node/node_modules/.bin/json2ts"
 echo "==> hyperfine: fsi (release)"
 hyperfine --style basic --warmup 5 --min-runs 30 --export-json "$WORK/hyperfine-fsi.json" \
   --command-name "fsi types (clean out dir)" --prepare "rm -rf $PROJ/frontend/src/types" "$FSI -C $PROJ -q types" \

@@ -3,6 +3,7 @@
 //! (what the backend serializes) and the request (what the backend validates).
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// Index of a declaration in [`Ir::decls`].
 pub type DeclId = usize;
@@ -103,11 +104,11 @@ pub enum AliasGen {
 
 #[derive(Debug, Clone)]
 pub struct Field {
-    pub name: String,
+    pub name: Arc<str>,
     pub line: u32,
-    pub alias: Option<String>,
-    pub serialization_alias: Option<String>,
-    pub validation_alias: Option<String>,
+    pub alias: Option<Arc<str>>,
+    pub serialization_alias: Option<Arc<str>>,
+    pub validation_alias: Option<Arc<str>>,
     /// The declared (validation) type.
     pub ty: Ty,
     /// The serialized type, when a serializer changes it.
@@ -117,7 +118,7 @@ pub struct Field {
     pub default_none: bool,
     pub exclude: bool,
     pub computed: bool,
-    pub doc: Option<String>,
+    pub doc: Option<Arc<str>>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -186,16 +187,16 @@ pub enum Ty {
     Prim(Prim),
     /// Undecidable statically (a warning was recorded) or `Any`.
     Unknown,
-    Literal(Vec<Lit>),
-    List(Box<Ty>),
-    Tuple(Vec<Ty>),
-    Dict(Box<Ty>, Box<Ty>),
-    Union(Vec<Ty>),
-    Ref(DeclId, Vec<Ty>),
+    Literal(Arc<[Lit]>),
+    List(Arc<Ty>),
+    Tuple(Arc<[Ty]>),
+    Dict(Arc<Ty>, Arc<Ty>),
+    Union(Arc<[Ty]>),
+    Ref(DeclId, Arc<[Ty]>),
     Var(String),
     /// `Json[T]`: `T` in responses, a JSON string in requests.
-    Json(Box<Ty>),
-    Constrained(Box<Ty>, Box<Constraints>),
+    Json(Arc<Ty>),
+    Constrained(Arc<Ty>, Arc<Constraints>),
 }
 
 impl Ty {
@@ -216,13 +217,13 @@ impl Ty {
         }
         match self {
             Ty::Var(v) => map.get(v).cloned().unwrap_or_else(|| self.clone()),
-            Ty::List(t) => Ty::List(Box::new(t.subst(map))),
+            Ty::List(t) => Ty::List(Arc::new(t.subst(map))),
             Ty::Tuple(ts) => Ty::Tuple(ts.iter().map(|t| t.subst(map)).collect()),
-            Ty::Dict(k, v) => Ty::Dict(Box::new(k.subst(map)), Box::new(v.subst(map))),
+            Ty::Dict(k, v) => Ty::Dict(Arc::new(k.subst(map)), Arc::new(v.subst(map))),
             Ty::Union(ts) => Ty::Union(ts.iter().map(|t| t.subst(map)).collect()),
             Ty::Ref(id, args) => Ty::Ref(*id, args.iter().map(|t| t.subst(map)).collect()),
-            Ty::Json(t) => Ty::Json(Box::new(t.subst(map))),
-            Ty::Constrained(t, c) => Ty::Constrained(Box::new(t.subst(map)), c.clone()),
+            Ty::Json(t) => Ty::Json(Arc::new(t.subst(map))),
+            Ty::Constrained(t, c) => Ty::Constrained(Arc::new(t.subst(map)), c.clone()),
             _ => self.clone(),
         }
     }
@@ -237,12 +238,12 @@ impl Ty {
         match self {
             Ty::Prim(Prim::DateTime | Prim::Date | Prim::Time) if temporal => Ty::Prim(Prim::Float),
             Ty::Prim(Prim::Duration) if temporal || td => Ty::Prim(Prim::Float),
-            Ty::List(t) => Ty::List(Box::new(t.wire(cfg))),
+            Ty::List(t) => Ty::List(Arc::new(t.wire(cfg))),
             Ty::Tuple(ts) => Ty::Tuple(ts.iter().map(|t| t.wire(cfg)).collect()),
-            Ty::Dict(k, v) => Ty::Dict(k.clone(), Box::new(v.wire(cfg))),
+            Ty::Dict(k, v) => Ty::Dict(k.clone(), Arc::new(v.wire(cfg))),
             Ty::Union(ts) => Ty::Union(ts.iter().map(|t| t.wire(cfg)).collect()),
-            Ty::Json(t) => Ty::Json(Box::new(t.wire(cfg))),
-            Ty::Constrained(t, c) => Ty::Constrained(Box::new(t.wire(cfg)), c.clone()),
+            Ty::Json(t) => Ty::Json(Arc::new(t.wire(cfg))),
+            Ty::Constrained(t, c) => Ty::Constrained(Arc::new(t.wire(cfg)), c.clone()),
             _ => self.clone(),
         }
     }

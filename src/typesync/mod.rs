@@ -300,7 +300,7 @@ pub fn generate(project_root: &Path, config: &TypesConfig) -> Result<Generated, 
     let out_dir = config.out_dir.clone();
     let mut gen_files = BTreeMap::new();
     let mut modules = Vec::new();
-    let mut barrel_entries: Vec<(String, ts::Exports)> = Vec::new();
+    let mut barrel_entries: Vec<(String, String, ts::Exports)> = Vec::new();
     // Emitting is per module and independent: spread it over the cores.
     let emitted = emit_all(&v, config.zod);
     for (m, (ts_out, zod_out)) in ir.modules.iter().zip(emitted) {
@@ -308,11 +308,11 @@ pub fn generate(project_root: &Path, config: &TypesConfig) -> Result<Generated, 
         let ts_path = out_dir.join(format!("{}.ts", m.stem));
         gen_files.insert(ts_path.clone(), text);
         let declarations = exports.iter().map(|(n, _)| n.clone()).collect();
-        barrel_entries.push((m.stem.clone(), exports));
+        barrel_entries.push((m.stem.clone(), m.py_rel.clone(), exports));
         let zod_path = if let Some((text, exports)) = zod_out {
             let p = out_dir.join(format!("{}.zod.ts", m.stem));
             gen_files.insert(p.clone(), text);
-            barrel_entries.push((format!("{}.zod", m.stem), exports));
+            barrel_entries.push((format!("{}.zod", m.stem), m.py_rel.clone(), exports));
             Some(p)
         } else {
             None
@@ -323,6 +323,16 @@ pub fn generate(project_root: &Path, config: &TypesConfig) -> Result<Generated, 
             names.insert(ir.decls[id].name.clone());
         }
         for &id in &m.decls {
+            let name = &ir.decls[id].name;
+            if matches!(name.as_str(), "Record" | "Partial" | "Omit") {
+                warnings.push(Warning {
+                    file: m.py_rel.clone(),
+                    line: ir.decls[id].line,
+                    message: format!(
+                        "`{name}` shadows the TypeScript built-in that fsi's output uses (dicts, `extends Omit<…>`); the generated file may not compile — rename the class"
+                    ),
+                });
+            }
             if v.input[id] && names.contains(&format!("{}Input", ir.decls[id].name)) {
                 warnings.push(Warning {
                     file: m.py_rel.clone(),
@@ -345,6 +355,8 @@ pub fn generate(project_root: &Path, config: &TypesConfig) -> Result<Generated, 
     gen_files.insert(out_dir.join("index.ts"), barrel);
     warnings.sort();
     warnings.dedup();
+    drop(v);
+    drop_in_background(ir);
     Ok(Generated {
         files: gen_files,
         modules,
@@ -419,8 +431,8 @@ pub fn describe(
                             .filter_map(|f| v.view_field(f, &model.config, view))
                             .map(|f| FieldDescription {
                                 ts: ts::ts_type(&v, &f.ty, view, &mut |_| {}),
-                                name: f.name,
-                                key: f.key,
+                                name: f.name.to_string(),
+                                key: f.key.to_string(),
                                 optional: f.optional,
                             })
                             .collect()
@@ -443,7 +455,7 @@ pub fn describe(
                     desc.kind = "enum";
                     desc.response_type = Some(ts::ts_type(
                         &v,
-                        &ir::Ty::Ref(id, vec![]),
+                        &ir::Ty::Ref(id, std::sync::Arc::from([])),
                         View::Response,
                         &mut |_| {},
                     ));
@@ -489,6 +501,15 @@ fn emit_all(v: &views::Views, zod: bool) -> Vec<Emitted> {
     })
 }
 
+/// Drop a large value on a helper thread (freeing a million small allocations takes
+/// milliseconds that nobody waits for); dropped inline if no thread can be started.
+pub(crate) fn drop_in_background<T: Send + 'static>(value: T) {
+    // If the thread cannot be spawned, the closure (and the value) is dropped right here.
+    let _ = std::thread::Builder::new()
+        .name("fsi-drop".into())
+        .spawn(move || drop(value));
+}
+
 fn pascal_stem(stem: &str) -> String {
     stem.split(['/', '.', '_', '-'])
         .filter(|s| !s.is_empty() && *s != "zod")
@@ -504,9 +525,9 @@ fn pascal_stem(stem: &str) -> String {
 
 /// `index.ts`: `export *` from every file, except files that would clash (TS2308), which get
 /// explicit export lists with the clashing names prefixed by their module.
-fn barrel(entries: &[(String, ts::Exports)], warnings: &mut Vec<Warning>) -> String {
+fn barrel(entries: &[(String, String, ts::Exports)], warnings: &mut Vec<Warning>) -> String {
     let mut count: BTreeMap<&str, usize> = BTreeMap::new();
-    for (_, ex) in entries {
+    for (_, _, ex) in entries {
         for (n, _) in ex {
             *count.entry(n.as_str()).or_default() += 1;
         }
@@ -514,7 +535,7 @@ fn barrel(entries: &[(String, ts::Exports)], warnings: &mut Vec<Warning>) -> Str
     let mut s = String::from(
         "// RUN: fsi types\n// Generated by fsi: re-exports every generated module. Do not edit.\n\n",
     );
-    for (stem, ex) in entries {
+    for (stem, py, ex) in entries {
         let spec = format!("./{stem}");
         if ex.is_empty() {
             continue;
@@ -528,13 +549,16 @@ fn barrel(entries: &[(String, ts::Exports)], warnings: &mut Vec<Warning>) -> Str
         let mut values = Vec::new();
         for (n, is_value) in ex {
             let item = if count[n.as_str()] > 1 {
-                warnings.push(Warning {
-                    file: format!("{stem}.ts"),
+                // One warning per clashing declaration (not again for its Zod schema).
+                if !stem.ends_with(".zod") {
+                    warnings.push(Warning {
+                    file: py.clone(),
                     line: 0,
                     message: format!(
                         "`{n}` is declared in more than one module; index.ts exports this one as `{prefix}{n}`"
                     ),
                 });
+                }
                 format!("{n} as {prefix}{n}")
             } else {
                 n.clone()
@@ -583,10 +607,11 @@ mod tests {
             &[
                 (
                     "a".into(),
+                    "a.py".into(),
                     vec![("Item".into(), false), ("X".into(), false)],
                 ),
-                ("b".into(), vec![("Item".into(), false)]),
-                ("c".into(), vec![("Y".into(), true)]),
+                ("b".into(), "b.py".into(), vec![("Item".into(), false)]),
+                ("c".into(), "c.py".into(), vec![("Y".into(), true)]),
             ],
             &mut w,
         );
@@ -599,6 +624,6 @@ mod tests {
             "{b}"
         );
         assert!(b.contains("export * from \"./c\";"), "{b}");
-        assert_eq!(w.len(), 2);
+        assert_eq!(w.len(), 2, "{w:?}");
     }
 }

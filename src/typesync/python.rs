@@ -7,7 +7,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::path::{Path, PathBuf};
-use std::rc::Rc;
+use std::sync::Arc;
 
 use ruff_python_ast::{self as ast, Expr, Number, Stmt};
 use ruff_text_size::{Ranged, TextSize};
@@ -88,17 +88,20 @@ struct FieldInfo {
 pub(crate) struct Frontend {
     pkg_root: PathBuf,
     project_root: PathBuf,
-    mods: Vec<Rc<PyMod>>,
+    mods: Vec<Arc<PyMod>>,
     by_dotted: HashMap<String, Option<usize>>,
     internal_tops: HashMap<String, bool>,
-    decl_ids: HashMap<(usize, String), DeclId>,
+    /// Per module: declared name → id (looked up by `&str`, no allocation on a hit).
+    decl_ids: Vec<HashMap<String, DeclId>>,
     decl_src: Vec<(usize, String)>,
     decls: Vec<Option<Decl>>,
     building: BTreeSet<DeclId>,
     /// PEP 695 type parameters of the declaration being lowered.
     tparams: Vec<String>,
     queue: VecDeque<DeclId>,
-    kinds: HashMap<(usize, String), ClassKind>,
+    kinds: Vec<HashMap<String, ClassKind>>,
+    /// Per module: how a bare name resolves (memoized).
+    names: Vec<HashMap<String, Sym>>,
     pub warnings: BTreeSet<Warning>,
     pub errors: Vec<TypesError>,
     /// Modules whose declarations are all emitted (the DTO roots).
@@ -274,13 +277,14 @@ impl Frontend {
             mods: Vec::new(),
             by_dotted: HashMap::new(),
             internal_tops: HashMap::new(),
-            decl_ids: HashMap::new(),
+            decl_ids: Vec::new(),
             decl_src: Vec::new(),
             decls: Vec::new(),
             building: BTreeSet::new(),
             tparams: Vec::new(),
             queue: VecDeque::new(),
-            kinds: HashMap::new(),
+            kinds: Vec::new(),
+            names: Vec::new(),
             warnings: BTreeSet::new(),
             errors: Vec::new(),
             root_mods: BTreeSet::new(),
@@ -406,7 +410,10 @@ impl Frontend {
         }
         m.body = body;
         m.scope = scope;
-        self.mods.push(Rc::new(m));
+        self.mods.push(Arc::new(m));
+        self.decl_ids.push(HashMap::new());
+        self.kinds.push(HashMap::new());
+        self.names.push(HashMap::new());
         Some(self.mods.len() - 1)
     }
 
@@ -484,7 +491,14 @@ impl Frontend {
             Expr::Name(n) if self.tparams.iter().any(|p| p == n.id.as_str()) => {
                 Sym::TypeParam(n.id.to_string())
             }
-            Expr::Name(n) => self.resolve_name(mi, n.id.as_str(), 0),
+            Expr::Name(n) => {
+                if let Some(s) = self.names[mi].get(n.id.as_str()) {
+                    return s.clone();
+                }
+                let s = self.resolve_name(mi, n.id.as_str(), 0);
+                self.names[mi].insert(n.id.to_string(), s.clone());
+                s
+            }
             Expr::Attribute(a) => {
                 let attr = a.attr.id.as_str();
                 match self.resolve(mi, &a.value) {
@@ -509,7 +523,7 @@ impl Frontend {
         matches!(self.resolve(mi, head), Sym::Ext(m, n) if m == module && names.contains(&n.as_str()))
     }
 
-    fn class_stmt(&self, mi: usize, name: &str) -> Option<(Rc<PyMod>, usize)> {
+    fn class_stmt(&self, mi: usize, name: &str) -> Option<(Arc<PyMod>, usize)> {
         match self.mods[mi].scope.get(name) {
             Some(Bind::Class(i)) | Some(Bind::Assign(i)) => Some((self.mods[mi].clone(), *i)),
             _ => None,
@@ -517,11 +531,11 @@ impl Frontend {
     }
 
     fn class_kind(&mut self, mi: usize, name: &str, depth: u32) -> ClassKind {
-        if let Some(k) = self.kinds.get(&(mi, name.to_string())) {
+        if let Some(k) = self.kinds[mi].get(name) {
             return k.clone();
         }
         let kind = self.compute_kind(mi, name, depth);
-        self.kinds.insert((mi, name.to_string()), kind.clone());
+        self.kinds[mi].insert(name.to_string(), kind.clone());
         kind
     }
 
@@ -586,11 +600,11 @@ impl Frontend {
     }
 
     fn request(&mut self, mi: usize, name: &str) -> DeclId {
-        if let Some(id) = self.decl_ids.get(&(mi, name.to_string())) {
+        if let Some(id) = self.decl_ids[mi].get(name) {
             return *id;
         }
         let id = self.decl_src.len();
-        self.decl_ids.insert((mi, name.to_string()), id);
+        self.decl_ids[mi].insert(name.to_string(), id);
         self.decl_src.push((mi, name.to_string()));
         self.decls.push(None);
         self.queue.push_back(id);
@@ -655,6 +669,8 @@ impl Frontend {
             let m = &self.mods[mi];
             modules.push((m.rel.clone(), m.dotted.clone(), ids));
         }
+        // Freeing the syntax trees is pure overhead on the critical path: do it off-thread.
+        super::drop_in_background(std::mem::take(&mut self.mods));
         Ok(Lowered {
             modules,
             decls,
@@ -804,7 +820,7 @@ impl Frontend {
                 },
                 Sym::Class(mj, c) => {
                     // An enum base with members of its own kind; inherit its flavour.
-                    if let Some(id) = self.decl_ids.get(&(mj, c.clone())).copied() {
+                    if let Some(id) = self.decl_ids[mj].get(&c).copied() {
                         self.ensure_built(id);
                         if let Some(Decl {
                             kind: DeclKind::Enum(e),
@@ -1078,10 +1094,10 @@ impl Frontend {
                                     .and_then(|k| str_lit(&k.value))
                                     .or_else(|| docstring(&f.body));
                                 model.fields.push(Field {
-                                    name: f.name.id.to_string(),
+                                    name: f.name.id.as_str().into(),
                                     line: fl,
-                                    alias: alias.clone(),
-                                    serialization_alias: alias,
+                                    alias: alias.clone().map(Into::into),
+                                    serialization_alias: alias.map(Into::into),
                                     validation_alias: None,
                                     ty: t,
                                     ser_ty: None,
@@ -1089,7 +1105,7 @@ impl Frontend {
                                     default_none: false,
                                     exclude: false,
                                     computed: true,
-                                    doc,
+                                    doc: doc.map(Into::into),
                                 });
                             }
                             _ => {}
@@ -1149,18 +1165,18 @@ impl Frontend {
                 constrain(ty, info.constraints.clone())
             };
             model.fields.push(Field {
-                name,
+                name: name.as_str().into(),
                 line: fl,
-                alias: info.alias,
-                serialization_alias: info.serialization_alias,
-                validation_alias: info.validation_alias,
+                alias: info.alias.map(Into::into),
+                serialization_alias: info.serialization_alias.map(Into::into),
+                validation_alias: info.validation_alias.map(Into::into),
                 ty,
                 ser_ty,
                 has_default: info.has_default,
                 default_none: info.default_none,
                 exclude: info.exclude,
                 computed: false,
-                doc: info.doc,
+                doc: info.doc.map(Into::into),
             });
         }
         model.fields.extend(computed);
@@ -1488,13 +1504,13 @@ impl Frontend {
                 "List" | "list" | "Sequence" | "MutableSequence" | "Iterable" | "Collection"
                 | "Set" | "set" | "FrozenSet" | "frozenset" | "AbstractSet" | "MutableSet"
                 | "Deque" | "deque",
-            ) => Ty::List(Box::new(arg(self, 0))),
+            ) => Ty::List(Arc::new(arg(self, 0))),
             ("typing" | "builtins", "Tuple" | "tuple") => {
                 if args.len() == 2 && matches!(args[1], Expr::EllipsisLiteral(_)) {
-                    Ty::List(Box::new(arg(self, 0)))
+                    Ty::List(Arc::new(arg(self, 0)))
                 } else if args.len() == 1 && matches!(args[0], Expr::Tuple(t) if t.elts.is_empty())
                 {
-                    Ty::Tuple(vec![])
+                    Ty::Tuple(Arc::from([]))
                 } else {
                     Ty::Tuple(args.iter().map(|a| self.ty(mi, a, at)).collect())
                 }
@@ -1503,7 +1519,7 @@ impl Frontend {
                 "typing" | "builtins",
                 "Dict" | "dict" | "Mapping" | "MutableMapping" | "DefaultDict" | "OrderedDict"
                 | "defaultdict",
-            ) => Ty::Dict(Box::new(arg(self, 0)), Box::new(arg(self, 1))),
+            ) => Ty::Dict(Arc::new(arg(self, 0)), Arc::new(arg(self, 1))),
             ("typing", "Literal") => {
                 let mut lits = Vec::new();
                 for a in args {
@@ -1520,7 +1536,7 @@ impl Frontend {
                         }
                     }
                 }
-                Ty::Literal(lits)
+                Ty::Literal(lits.into())
             }
             ("typing", "Annotated") => {
                 let mut info = FieldInfo::default();
@@ -1543,7 +1559,7 @@ impl Frontend {
                 );
                 Ty::Unknown
             }
-            ("pydantic", "Json") => Ty::Json(Box::new(arg(self, 0))),
+            ("pydantic", "Json") => Ty::Json(Arc::new(arg(self, 0))),
             ("pydantic", "SerializeAsAny") => arg(self, 0),
             _ => return None,
         })
@@ -1723,7 +1739,7 @@ impl Frontend {
             "condecimal" => Ty::Prim(Prim::Decimal),
             "conbytes" => Ty::Prim(Prim::Bytes),
             "condate" => Ty::Prim(Prim::Date),
-            "conlist" | "conset" | "confrozenset" => Ty::List(Box::new(
+            "conlist" | "conset" | "confrozenset" => Ty::List(Arc::new(
                 c.arguments
                     .find_argument_value("item_type", 0)
                     .map(|a| self.ty(mi, a, at))
@@ -1927,21 +1943,22 @@ fn constrain(t: Ty, c: Constraints) -> Ty {
     match t {
         // `Optional[Annotated[...]]`-style constraints apply to the non-null member.
         Ty::Union(ts) => Ty::Union(
-            ts.into_iter()
+            ts.iter()
                 .map(|x| {
-                    if x == Ty::Prim(Prim::Null) {
-                        x
+                    if *x == Ty::Prim(Prim::Null) {
+                        x.clone()
                     } else {
-                        constrain(x, c.clone())
+                        constrain(x.clone(), c.clone())
                     }
                 })
                 .collect(),
         ),
-        Ty::Constrained(inner, mut old) => {
+        Ty::Constrained(inner, old) => {
+            let mut old = (*old).clone();
             old.merge(c);
-            Ty::Constrained(inner, old)
+            Ty::Constrained(inner, Arc::new(old))
         }
-        t => Ty::Constrained(Box::new(t), Box::new(c)),
+        t => Ty::Constrained(Arc::new(t), Arc::new(c)),
     }
 }
 
@@ -1951,9 +1968,9 @@ pub(crate) fn union(ts: Vec<Ty>) -> Ty {
     for t in ts {
         match t {
             Ty::Union(inner) => {
-                for i in inner {
-                    if !out.contains(&i) {
-                        out.push(i);
+                for i in inner.iter() {
+                    if !out.contains(i) {
+                        out.push(i.clone());
                     }
                 }
             }
@@ -1967,7 +1984,7 @@ pub(crate) fn union(ts: Vec<Ty>) -> Ty {
     if out.len() == 1 {
         out.pop().expect("one")
     } else {
-        Ty::Union(out)
+        Ty::Union(out.into())
     }
 }
 
@@ -2006,7 +2023,7 @@ fn ext_scalar(m: &str, n: &str) -> Option<Ty> {
             "lt" => c.lt = Some(v.into()),
             _ => c.le = Some(v.into()),
         }
-        Some(Ty::Constrained(Box::new(Ty::Prim(t)), Box::new(c)))
+        Some(Ty::Constrained(Arc::new(Ty::Prim(t)), Arc::new(c)))
     };
     match (m, n) {
         ("builtins", "str") => p(Str),
@@ -2018,10 +2035,10 @@ fn ext_scalar(m: &str, n: &str) -> Option<Ty> {
         ("builtins", "object") | ("typing", "Any") => Some(Ty::Unknown),
         ("builtins", "list" | "set" | "frozenset" | "tuple")
         | ("typing", "List" | "Set" | "FrozenSet" | "Sequence" | "Tuple") => {
-            Some(Ty::List(Box::new(Ty::Unknown)))
+            Some(Ty::List(Arc::new(Ty::Unknown)))
         }
         ("builtins", "dict") | ("typing", "Dict" | "Mapping") => {
-            Some(Ty::Dict(Box::new(Ty::Prim(Str)), Box::new(Ty::Unknown)))
+            Some(Ty::Dict(Arc::new(Ty::Prim(Str)), Arc::new(Ty::Unknown)))
         }
         ("datetime", "datetime") => p(DateTime),
         ("datetime", "date") => p(Date),
@@ -2053,7 +2070,7 @@ fn ext_scalar(m: &str, n: &str) -> Option<Ty> {
             "UUID1" | "UUID3" | "UUID4" | "UUID5" | "UUID6" | "UUID7" | "UUID8" => p(Uuid),
             "AwareDatetime" | "NaiveDatetime" | "PastDatetime" | "FutureDatetime" => p(DateTime),
             "PastDate" | "FutureDate" => p(Date),
-            "Json" => Some(Ty::Json(Box::new(Ty::Unknown))),
+            "Json" => Some(Ty::Json(Arc::new(Ty::Unknown))),
             "JsonValue" => Some(Ty::Unknown),
             _ => None,
         },

@@ -43,9 +43,9 @@ pub fn lit(l: &Lit) -> String {
 }
 
 /// JSDoc for a doc string (None when empty).
-pub fn jsdoc(doc: &Option<String>, indent: &str) -> String {
+pub fn jsdoc<S: AsRef<str>>(doc: &Option<S>, indent: &str) -> String {
     let Some(d) = doc else { return String::new() };
-    let d = d.replace("*/", "*\\/");
+    let d = d.as_ref().replace("*/", "*\\/");
     let lines: Vec<&str> = d.lines().collect();
     if lines.len() == 1 {
         return format!("{indent}/** {} */\n", lines[0]);
@@ -89,7 +89,7 @@ fn render(v: &Views, t: &Ty, view: View, on_ref: &mut dyn FnMut(DeclId)) -> (Str
         Ty::Unknown => ("unknown".into(), false),
         Ty::Literal(ls) => {
             let mut parts: Vec<String> = Vec::new();
-            for l in ls {
+            for l in ls.iter() {
                 let s = lit(l);
                 if !parts.contains(&s) {
                     parts.push(s);
@@ -124,7 +124,7 @@ fn render(v: &Views, t: &Ty, view: View, on_ref: &mut dyn FnMut(DeclId)) -> (Str
         Ty::Union(ts) => {
             let mut parts: Vec<String> = Vec::new();
             let mut null = false;
-            for t in ts {
+            for t in ts.iter() {
                 let (s, _) = render(v, t, view, on_ref);
                 for p in split_union(&s) {
                     if p == "null" {
@@ -279,7 +279,7 @@ fn shape_decl(
         } => {
             let mut ext = Vec::new();
             for (b, args, omit) in bases {
-                let base = ts_type(v, &Ty::Ref(*b, args.clone()), view, on_ref);
+                let base = ts_type(v, &Ty::Ref(*b, args.clone().into()), view, on_ref);
                 if omit.is_empty() {
                     ext.push(base);
                 } else {
@@ -343,7 +343,8 @@ pub fn emit_module(v: &Views, mi: usize) -> (String, Exports) {
     let mut exports = Vec::new();
     for &id in &module.decls {
         let d = &ir.decls[id];
-        let mut block = jsdoc(&d.doc, "");
+        let mut block = String::with_capacity(2048);
+        block.push_str(&jsdoc(&d.doc, ""));
         match &d.kind {
             DeclKind::Enum(e) => {
                 let vals: Vec<String> = e.members.iter().map(|(_, l)| lit(l)).collect();
@@ -419,7 +420,8 @@ pub fn emit_module(v: &Views, mi: usize) -> (String, Exports) {
             imports.entry(m).or_default().insert(v.name(r, view));
         }
     }
-    let mut out = header(&module.py_rel);
+    let mut out = String::with_capacity(blocks.iter().map(String::len).sum::<usize>() + 1024);
+    out.push_str(&header(&module.py_rel));
     if !imports.is_empty() {
         out.push('\n');
         for (m, names) in &imports {

@@ -2,6 +2,7 @@
 //! whether a `…Input` variant is needed, `extends` planning, and the reference graph (for `z.lazy`).
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use super::ir::*;
 use super::python::union;
@@ -24,12 +25,12 @@ pub struct Settings {
 #[derive(Debug, Clone, PartialEq)]
 pub struct ViewField {
     /// Python field name (for override matching).
-    pub name: String,
-    pub key: String,
+    pub name: Arc<str>,
+    pub key: Arc<str>,
     pub ty: Ty,
     pub optional: bool,
     pub readonly: bool,
-    pub doc: Option<String>,
+    pub doc: Option<Arc<str>>,
 }
 
 /// How a model declaration is rendered in one view.
@@ -396,7 +397,8 @@ impl<'a> Views<'a> {
 
     /// One field as seen in a view under a model's config; `None` when absent from that view.
     pub fn view_field(&self, f: &Field, cfg: &ModelConfig, view: View) -> Option<ViewField> {
-        let generated = generate_alias(cfg.alias_generator, &f.name);
+        let generated: Option<Arc<str>> =
+            generate_alias(cfg.alias_generator, &f.name).map(Into::into);
         match view {
             View::Response => {
                 if f.exclude {
@@ -412,7 +414,7 @@ impl<'a> Views<'a> {
                     Some(a) if by_alias => a,
                     _ => f.name.clone(),
                 };
-                let mut ty = f.ser_ty.clone().unwrap_or_else(|| f.ty.clone()).wire(cfg);
+                let mut ty = f.ser_ty.as_ref().unwrap_or(&f.ty).wire(cfg);
                 if f.default_none && !self.nullable(&ty) {
                     ty = union(vec![ty, Ty::Prim(Prim::Null)]);
                 }
@@ -501,7 +503,7 @@ impl<'a> Views<'a> {
         }
         let params: Vec<Ty> = m.params.iter().map(|p| Ty::Var(p.clone())).collect();
         let all = self.view_fields(id, &params, view);
-        let own: BTreeSet<&str> = m.fields.iter().map(|f| f.name.as_str()).collect();
+        let own: BTreeSet<&str> = m.fields.iter().map(|f| &*f.name).collect();
         let extra_allow = m.config.extra_allow == Some(true);
         let flat = || ModelShape::Object {
             bases: vec![],
@@ -518,11 +520,11 @@ impl<'a> Views<'a> {
             let bfields = self.view_fields(*b, bargs, view);
             let mut omit = Vec::new();
             for bf in bfields.iter() {
-                if !provided.insert(bf.name.clone()) {
+                if !provided.insert(bf.name.to_string()) {
                     return flat(); // two bases provide the same field
                 }
-                if own.contains(bf.name.as_str()) {
-                    omit.push(bf.key.clone());
+                if own.contains(&*bf.name) {
+                    omit.push(bf.key.to_string());
                     continue;
                 }
                 match all.iter().find(|f| f.name == bf.name) {
@@ -531,9 +533,9 @@ impl<'a> Views<'a> {
                 }
             }
             // A field the child no longer has in this view (e.g. excluded by an override).
-            let bnames: BTreeSet<&str> = bfields.iter().map(|f| f.name.as_str()).collect();
+            let bnames: BTreeSet<&str> = bfields.iter().map(|f| &*f.name).collect();
             for n in &bnames {
-                if !all.iter().any(|f| f.name == *n) && !own.contains(n) {
+                if !all.iter().any(|f| &*f.name == *n) && !own.contains(n) {
                     return flat();
                 }
             }
@@ -545,7 +547,7 @@ impl<'a> Views<'a> {
         // base key must be omitted even though the child emits nothing for it.
         let fields: Vec<ViewField> = all
             .iter()
-            .filter(|f| own.contains(f.name.as_str()))
+            .filter(|f| own.contains(&*f.name))
             .cloned()
             .collect();
         ModelShape::Object {

@@ -73,8 +73,10 @@ impl Cx<'_, '_> {
             Ty::Union(ts) => {
                 let mut parts: Vec<String> = Vec::new();
                 let mut null = false;
-                for t in ts {
-                    if *t == Ty::Prim(Prim::Null) || *t == Ty::Literal(vec![Lit::Null]) {
+                for t in ts.iter() {
+                    if *t == Ty::Prim(Prim::Null)
+                        || matches!(t, Ty::Literal(l) if l.len() == 1 && l[0] == Lit::Null)
+                    {
                         null = true;
                         continue;
                     }
@@ -136,7 +138,7 @@ impl Cx<'_, '_> {
         }
         // Annotate the lazy getter so TypeScript does not need the schema's own type.
         let mut tsrefs = Vec::new();
-        let t = ts::ts_type(v, &Ty::Ref(id, args.to_vec()), self.view, &mut |r| {
+        let t = ts::ts_type(v, &Ty::Ref(id, args.to_vec().into()), self.view, &mut |r| {
             tsrefs.push(r)
         });
         let mentions_param = self.params.iter().any(|p| ts_mentions(&t, p));
@@ -286,7 +288,7 @@ pub fn emit_module(v: &Views, mi: usize) -> (String, Exports) {
     let mut exports = Vec::new();
     for &id in &module.decls {
         let d = &ir.decls[id];
-        let mut block = String::new();
+        let mut block = String::with_capacity(2048);
         match &d.kind {
             DeclKind::Enum(e) => {
                 let lits: Vec<Lit> = e.members.iter().map(|(_, l)| l.clone()).collect();
@@ -420,7 +422,8 @@ pub fn emit_module(v: &Views, mi: usize) -> (String, Exports) {
         }
         blocks.push(block);
     }
-    let mut out = ts::header(&module.py_rel);
+    let mut out = String::with_capacity(blocks.iter().map(String::len).sum::<usize>() + 1024);
+    out.push_str(&ts::header(&module.py_rel));
     out.push_str("\nimport { z } from \"zod\";\n");
     let mut by_mod: BTreeMap<usize, BTreeSet<String>> = BTreeMap::new();
     for (m, n) in types {
