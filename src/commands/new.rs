@@ -98,29 +98,48 @@ pub fn run(ctx: &Ctx, args: NewArgs) -> CmdResult {
     } else {
         Existing::Refuse
     };
+    // Plan, then act: everything — files, generated types, the first commit — is made in a
+    // staging directory that is renamed into place at the end; a failure leaves nothing.
     let bar = ui.progress(None);
     bar.set_message("writing files");
-    let written = scaffold::write(&plan, &target, existing)?;
+    let staged = scaffold::stage(&plan, &target, existing)?;
+    let fresh = staged.dir != target;
+    let types = if args.no_types {
+        None
+    } else {
+        bar.set_message("generating types");
+        Some(generate_types(&staged.dir, fresh)?)
+    };
+    let commit = if !args.no_git && !staged.dir.join(".git").exists() {
+        bar.set_message("git init");
+        Some(scaffold::git_init(
+            &staged.dir,
+            &format!(
+                "chore: scaffold {} with fsi {}",
+                names.project_name,
+                env!("CARGO_PKG_VERSION")
+            ),
+        )?)
+    } else {
+        None
+    };
+    let written = staged.finish()?;
     bar.finish_and_clear();
     ui.info(format!(
         "created {} ({} files)",
         display_rel(&ctx.cwd, &written.root),
         written.files
     ));
-
-    if !args.no_types {
-        generate_types(ctx, &target)?;
+    if let Some(t) = types {
+        for w in &t.warnings {
+            ui.warn(w);
+        }
+        ui.info(format!(
+            "types: {} module(s) → {} ({} files)",
+            t.modules, t.out_dir, t.files
+        ));
     }
-
-    if !args.no_git && !target.join(".git").exists() {
-        let hash = scaffold::git_init(
-            &target,
-            &format!(
-                "chore: scaffold {} with fsi {}",
-                names.project_name,
-                env!("CARGO_PKG_VERSION")
-            ),
-        )?;
+    if let Some(hash) = commit {
         ui.info(format!("git: initialised branch main, first commit {hash}"));
     }
 
@@ -136,22 +155,44 @@ pub fn run(ctx: &Ctx, args: NewArgs) -> CmdResult {
     Ok(ExitStatus::Success)
 }
 
-/// Run the type-sync engine over the fresh project so that `frontend/src/types` exists
-/// (`fsi new` is "scaffold, then types": the frontend imports the generated types).
-fn generate_types(ctx: &Ctx, root: &Path) -> Result<(), CommandError> {
+/// What type generation did, for the summary.
+struct TypesDone {
+    modules: usize,
+    files: usize,
+    out_dir: String,
+    warnings: Vec<String>,
+}
+
+/// Run the type-sync engine over the new project so that `frontend/src/types` exists before the
+/// first commit (`fsi new` is "scaffold, then types": the frontend imports the generated types).
+/// In a fresh staging directory the files are simply created; in an existing directory
+/// (`--force`) they go through the engine's atomic, change-only writer.
+fn generate_types(root: &Path, fresh: bool) -> Result<TypesDone, CommandError> {
     let project = crate::config::Project::discover(root)?;
     let generated = crate::typesync::generate(&project.root, &project.config.types)?;
-    let report = crate::typesync::write(&project.root, &generated)?;
-    for w in &generated.warnings {
-        ctx.ui.warn(w.to_string());
+    if fresh {
+        for (rel, text) in &generated.files {
+            let path = project.root.join(rel);
+            if let Some(dir) = path.parent() {
+                fs_err::create_dir_all(dir)
+                    .map_err(|e| CommandError::msg(ExitStatus::Failure, format!("{e}")))?;
+            }
+            scaffold::write_new(&path, text.as_bytes(), false).map_err(|e| {
+                CommandError::msg(
+                    ExitStatus::Failure,
+                    format!("cannot write {}: {e}", path.display()),
+                )
+            })?;
+        }
+    } else {
+        crate::typesync::write(&project.root, &generated)?;
     }
-    ctx.ui.info(format!(
-        "types: {} module(s) → {} ({} files)",
-        generated.modules.len(),
-        project.config.types.out_dir.display(),
-        report.written.len()
-    ));
-    Ok(())
+    Ok(TypesDone {
+        modules: generated.modules.len(),
+        files: generated.files.len(),
+        out_dir: project.config.types.out_dir.display().to_string(),
+        warnings: generated.warnings.iter().map(|w| w.to_string()).collect(),
+    })
 }
 
 /// The generated project's fsi.toml: its name, the answers, and every engine's defaults written

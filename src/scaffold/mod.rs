@@ -258,12 +258,62 @@ pub struct Written {
     pub files: usize,
 }
 
-/// Put a plan on disk.
-///
-/// A new (or empty) target is built in a hidden staging directory beside it and renamed into
-/// place at the end, so a failure leaves nothing behind. With [`Existing::Overwrite`] each file is
-/// replaced atomically.
+/// Put a plan on disk: [`stage`] then [`Staged::finish`], with nothing in between.
 pub fn write(plan: &Plan, target: &Path, existing: Existing) -> Result<Written, ScaffoldError> {
+    stage(plan, target, existing)?.finish()
+}
+
+/// A plan written where it can still be completed (types, git) before it appears at its target.
+#[derive(Debug)]
+pub struct Staged {
+    /// Where the files are now: a hidden staging directory beside the target, or the target
+    /// itself when writing into an existing non-empty directory (`--force`).
+    pub dir: PathBuf,
+    target: PathBuf,
+    files: usize,
+    /// Still to be moved to the target; dropped (and deleted) on failure.
+    staging: Option<tempfile::TempDir>,
+}
+
+impl Staged {
+    /// Move the staged project to its target (one rename for a new target).
+    pub fn finish(mut self) -> Result<Written, ScaffoldError> {
+        let io = |path: &Path| {
+            let path = path.to_path_buf();
+            move |source| ScaffoldError::Io { path, source }
+        };
+        if let Some(staging) = self.staging.take() {
+            if self.target.is_dir() {
+                // An empty directory the user made (perhaps their cwd): keep it, move the
+                // contents in.
+                for entry in fs_err::read_dir(staging.path()).map_err(io(staging.path()))? {
+                    let entry = entry.map_err(io(staging.path()))?;
+                    let dest = self.target.join(entry.file_name());
+                    fs_err::rename(entry.path(), &dest).map_err(io(&dest))?;
+                }
+            } else {
+                let staged = staging.keep();
+                if let Err(source) = fs_err::rename(&staged, &self.target) {
+                    let _ = fs_err::remove_dir_all(&staged);
+                    return Err(ScaffoldError::Io {
+                        path: self.target.clone(),
+                        source,
+                    });
+                }
+            }
+        }
+        Ok(Written {
+            root: self.target.clone(),
+            files: self.files,
+        })
+    }
+}
+
+/// Write a plan where it can be completed before it appears: a new (or empty) target is built in
+/// a hidden staging directory beside it, so a failure before [`Staged::finish`] leaves nothing
+/// behind (the staging directory is deleted when the [`Staged`] is dropped). With
+/// [`Existing::Overwrite`] each file is replaced atomically in place.
+pub fn stage(plan: &Plan, target: &Path, existing: Existing) -> Result<Staged, ScaffoldError> {
     let io = |path: &Path| {
         let path = path.to_path_buf();
         move |source| ScaffoldError::Io { path, source }
@@ -284,49 +334,50 @@ pub fn write(plan: &Plan, target: &Path, existing: Existing) -> Result<Written, 
             let dest = target.join(&f.path);
             crate::fsutil::write_atomic(&dest, &f.contents, f.executable).map_err(io(&dest))?;
         }
-    } else {
-        let parent = match target.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
-        fs_err::create_dir_all(&parent).map_err(io(&parent))?;
-        let staging = tempfile::Builder::new()
-            .prefix(".fsi-new-")
-            .tempdir_in(&parent)
-            .map_err(io(&parent))?;
-        for f in &plan.files {
-            let dest = staging.path().join(&f.path);
-            if let Some(dir) = dest.parent() {
-                fs_err::create_dir_all(dir).map_err(io(dir))?;
-            }
-            fs_err::write(&dest, &f.contents).map_err(io(&dest))?;
-            use std::os::unix::fs::PermissionsExt;
-            let mode = if f.executable { 0o755 } else { 0o644 };
-            fs_err::set_permissions(&dest, std::fs::Permissions::from_mode(mode))
-                .map_err(io(&dest))?;
-        }
-        if target.is_dir() {
-            // An empty directory the user made (perhaps their cwd): keep it, move the contents in.
-            for entry in fs_err::read_dir(staging.path()).map_err(io(staging.path()))? {
-                let entry = entry.map_err(io(staging.path()))?;
-                let dest = target.join(entry.file_name());
-                fs_err::rename(entry.path(), &dest).map_err(io(&dest))?;
-            }
-        } else {
-            let staged = staging.keep();
-            if let Err(source) = fs_err::rename(&staged, target) {
-                let _ = fs_err::remove_dir_all(&staged);
-                return Err(ScaffoldError::Io {
-                    path: target.to_path_buf(),
-                    source,
-                });
-            }
-        }
+        return Ok(Staged {
+            dir: target.to_path_buf(),
+            target: target.to_path_buf(),
+            files: plan.files.len(),
+            staging: None,
+        });
     }
-    Ok(Written {
-        root: target.to_path_buf(),
+    let parent = match target.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    fs_err::create_dir_all(&parent).map_err(io(&parent))?;
+    let staging = tempfile::Builder::new()
+        .prefix(".fsi-new-")
+        .tempdir_in(&parent)
+        .map_err(io(&parent))?;
+    let mut made = std::collections::HashSet::new();
+    for f in &plan.files {
+        let dest = staging.path().join(&f.path);
+        if let Some(dir) = dest.parent()
+            && made.insert(dir.to_path_buf())
+        {
+            fs_err::create_dir_all(dir).map_err(io(dir))?;
+        }
+        write_new(&dest, &f.contents, f.executable).map_err(io(&dest))?;
+    }
+    Ok(Staged {
+        dir: staging.path().to_path_buf(),
+        target: target.to_path_buf(),
         files: plan.files.len(),
+        staging: Some(staging),
     })
+}
+
+/// Create a file with its mode in one go (no separate chmod).
+pub fn write_new(path: &Path, contents: &[u8], executable: bool) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(if executable { 0o755 } else { 0o644 })
+        .open(path)?;
+    f.write_all(contents)
 }
 
 /// `git init` with branch `main`, everything added, and a first commit.
