@@ -189,3 +189,49 @@ fn default_tree_snapshot() {
         .collect();
     insta::assert_snapshot!(listing.join("\n"));
 }
+
+/// The in-memory commit of a fresh project records exactly what `git add -A` would, and leaves a
+/// clean working tree.
+#[test]
+fn in_memory_first_commit_equals_git_add_all() {
+    let plan = scaffold::plan(&request(Answers::default())).unwrap();
+    let root = tempfile::tempdir().unwrap();
+    let tree_of = |dir: &std::path::Path| {
+        let repo = git2::Repository::open(dir).unwrap();
+        let mut opts = git2::StatusOptions::new();
+        opts.include_untracked(true).include_ignored(false);
+        assert!(
+            repo.statuses(Some(&mut opts)).unwrap().is_empty(),
+            "dirty tree in {}",
+            dir.display()
+        );
+        repo.head().unwrap().peel_to_tree().unwrap().id()
+    };
+    let a = root.path().join("a");
+    scaffold::write(&plan, &a, Existing::Refuse).unwrap();
+    scaffold::git_init(&a, "first").unwrap();
+    let b = root.path().join("b");
+    scaffold::write(&plan, &b, Existing::Refuse).unwrap();
+    let files: Vec<scaffold::GitFile<'_>> = plan
+        .files
+        .iter()
+        .map(|f| scaffold::GitFile {
+            path: &f.path,
+            contents: &f.contents,
+            executable: f.executable,
+        })
+        .collect();
+    scaffold::git_init_files(&b, "first", &files).unwrap();
+    assert_eq!(tree_of(&a), tree_of(&b));
+    // The pack is a real, complete repository: git itself agrees.
+    let fsck = std::process::Command::new("git")
+        .args(["fsck", "--full", "--strict"])
+        .current_dir(&b)
+        .output()
+        .unwrap();
+    assert!(
+        fsck.status.success(),
+        "{}",
+        String::from_utf8_lossy(&fsck.stderr)
+    );
+}

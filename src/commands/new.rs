@@ -112,14 +112,33 @@ pub fn run(ctx: &Ctx, args: NewArgs) -> CmdResult {
     };
     let commit = if !args.no_git && !staged.dir.join(".git").exists() {
         bar.set_message("git init");
-        Some(scaffold::git_init(
-            &staged.dir,
-            &format!(
-                "chore: scaffold {} with fsi {}",
-                names.project_name,
-                env!("CARGO_PKG_VERSION")
-            ),
-        )?)
+        let message = format!(
+            "chore: scaffold {} with fsi {}",
+            names.project_name,
+            env!("CARGO_PKG_VERSION")
+        );
+        Some(if fresh {
+            // Everything in the staging directory is in memory too: commit from memory.
+            let mut files: Vec<scaffold::GitFile<'_>> = plan
+                .files
+                .iter()
+                .map(|f| scaffold::GitFile {
+                    path: &f.path,
+                    contents: &f.contents,
+                    executable: f.executable,
+                })
+                .collect();
+            if let Some(t) = &types {
+                files.extend(t.files.iter().map(|(p, c)| scaffold::GitFile {
+                    path: p,
+                    contents: c.as_bytes(),
+                    executable: false,
+                }));
+            }
+            scaffold::git_init_files(&staged.dir, &message, &files)?
+        } else {
+            scaffold::git_init(&staged.dir, &message)?
+        })
     } else {
         None
     };
@@ -136,7 +155,9 @@ pub fn run(ctx: &Ctx, args: NewArgs) -> CmdResult {
         }
         ui.info(format!(
             "types: {} module(s) → {} ({} files)",
-            t.modules, t.out_dir, t.files
+            t.modules,
+            t.out_dir,
+            t.files.len()
         ));
     }
     if let Some(hash) = commit {
@@ -158,7 +179,8 @@ pub fn run(ctx: &Ctx, args: NewArgs) -> CmdResult {
 /// What type generation did, for the summary.
 struct TypesDone {
     modules: usize,
-    files: usize,
+    /// Generated files (project-relative, `/`-separated) and their contents.
+    files: Vec<(String, String)>,
     out_dir: String,
     warnings: Vec<String>,
 }
@@ -189,7 +211,11 @@ fn generate_types(root: &Path, fresh: bool) -> Result<TypesDone, CommandError> {
     }
     Ok(TypesDone {
         modules: generated.modules.len(),
-        files: generated.files.len(),
+        files: generated
+            .files
+            .iter()
+            .map(|(p, c)| (p.to_string_lossy().replace('\\', "/"), c.clone()))
+            .collect(),
         out_dir: project.config.types.out_dir.display().to_string(),
         warnings: generated.warnings.iter().map(|w| w.to_string()).collect(),
     })
