@@ -547,31 +547,37 @@ pub fn print_plan(ctx: &Ctx, set: &PlanSet, p: &Plan, json: bool) {
             .out(serde_json::to_string_pretty(p).expect("plan serializes"));
         return;
     }
+    // One write for the whole plan instead of one per line.
+    use std::fmt::Write as _;
+    let mut out = String::with_capacity(256 * p.sessions.len() + 64);
     let n = p.to_run().count();
-    ctx.ui.out(format!(
+    let _ = write!(
+        out,
         "{n} session{} to run, in this order:",
         if n == 1 { "" } else { "s" }
-    ));
+    );
     let mut k = 0;
     for s in &p.sessions {
         if let Some(why) = &s.skip {
-            ctx.ui
-                .out(format!("-  {}  {} — skipped: {why}", s.id, s.title));
+            let _ = write!(out, "\n-  {}  {} — skipped: {why}", s.id, s.title);
             continue;
         }
         k += 1;
-        ctx.ui.out(format!("{k}. {}  {}", s.id, s.title));
+        let _ = write!(out, "\n{k}. {}  {}", s.id, s.title);
         for line in describe_steps(set, s) {
-            ctx.ui.out(line);
+            out.push('\n');
+            out.push_str(&line);
         }
     }
     for c in &p.conflicts {
-        ctx.ui.out(format!(
-            "conflict: {} ({}) exists with different content; run refuses without --force",
+        let _ = write!(
+            out,
+            "\nconflict: {} ({}) exists with different content; run refuses without --force",
             set.display_path(&c.path),
             c.session
-        ));
+        );
     }
+    ctx.ui.out(out);
 }
 
 fn describe_steps(set: &PlanSet, s: &plan::PlannedSession) -> Vec<String> {

@@ -12,13 +12,15 @@
 //! group, a Ctrl-C at the terminal reaches only fsi, which then terminates the group itself.
 
 use std::io::Read;
+use std::os::fd::{AsFd, OwnedFd};
+use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc;
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
+use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use nix::sys::signal::{Signal, killpg};
 use nix::unistd::Pid;
 
@@ -142,10 +144,32 @@ impl ShellCommand {
     }
 
     /// Run to completion, timeout or cancellation. Never leaves processes of its group behind.
+    ///
+    /// Everything happens on the calling thread: one `poll` loop reads stdout and stderr, wakes
+    /// on SIGCHLD (a self-pipe registered for the duration of the command) to notice the shell's
+    /// exit, and handles the timeout and cancellation checks. No helper threads: a thread
+    /// hand-off per event costs a scheduler round trip, which on a busy machine is most of the
+    /// per-command overhead.
     pub fn run(&self, cancel: &Cancel) -> Result<Output, SpawnError> {
         use std::os::unix::process::CommandExt;
         let start = Instant::now();
-        let mut cmd = Command::new("bash");
+        // An absolute program lets std use posix_spawn (vfork) instead of fork + exec: with a
+        // changed PATH in the environment and a bare `bash`, std has to fork because the lookup
+        // must use the child's PATH. We do that lookup ourselves, once per PATH value.
+        let child_path = self
+            .env
+            .iter()
+            .rev()
+            .find(|(k, _)| k == "PATH")
+            .map(|(_, v)| v.clone());
+        let mut cmd = match resolve_bash(child_path) {
+            Some(abs) => {
+                let mut c = Command::new(abs);
+                c.arg0("bash");
+                c
+            }
+            None => Command::new("bash"),
+        };
         cmd.arg("-o")
             .arg("pipefail")
             .arg("-c")
@@ -163,19 +187,20 @@ impl ShellCommand {
             source,
         })?;
         let pid = child.id() as i32;
-        let out_rx = capture(child.stdout.take());
-        let err_rx = capture(child.stderr.take());
-
-        let (tx, rx) = mpsc::channel();
-        let waiter = std::thread::spawn(move || {
-            let status = child.wait();
-            let _ = tx.send(());
-            status
-        });
+        let mut io = Io {
+            out: Capture::new(child.stdout.take().map(OwnedFd::from)),
+            err: Capture::new(child.stderr.take().map(OwnedFd::from)),
+            wake: ChildWake::register(),
+        };
 
         let deadline = self.timeout.map(|t| start + t);
         let mut stopped: Option<Termination> = None;
+        let mut status: Option<std::io::Result<std::process::ExitStatus>> = None;
         loop {
+            if io.leader_exited(&mut child) {
+                status = Some(child.wait());
+                break;
+            }
             let now = Instant::now();
             let mut slice = Duration::from_millis(25);
             if let Some(d) = deadline {
@@ -189,23 +214,33 @@ impl ShellCommand {
                 stopped = Some(Termination::Cancelled);
                 break;
             }
-            match rx.recv_timeout(slice) {
-                Ok(()) | Err(mpsc::RecvTimeoutError::Disconnected) => break,
-                Err(mpsc::RecvTimeoutError::Timeout) => {}
-            }
+            io.pump(slice);
         }
         if stopped.is_some() {
-            terminate_group(pid, self.grace, &rx);
+            terminate_group(pid, self.grace, &mut io, &mut child);
         }
-        let status = waiter.join().expect("waiter thread");
+        let status = match status {
+            Some(s) => s,
+            None => child.wait(),
+        };
         // The shell is gone; make sure nothing it left in its group survives either (a
         // backgrounded `sleep &` keeps the pipes open and would otherwise outlive us).
         if group_alive(pid) {
             let _ = killpg(Pid::from_raw(pid), Signal::SIGKILL);
             wait_group_gone(pid, Duration::from_secs(1));
         }
-        let stdout = collect(out_rx);
-        let stderr = collect(err_rx);
+        // A process that escaped the group (setsid) could hold the pipes open forever; don't
+        // wait for it longer than a moment.
+        let drain_until = Instant::now() + Duration::from_secs(2);
+        while io.out.open() || io.err.open() {
+            let now = Instant::now();
+            if now >= drain_until {
+                break;
+            }
+            io.pump_pipes((drain_until - now).min(Duration::from_millis(100)));
+        }
+        let stdout = String::from_utf8_lossy(&io.out.buf).into_owned();
+        let stderr = String::from_utf8_lossy(&io.err.buf).into_owned();
         let termination = match stopped {
             Some(t) => t,
             None => {
@@ -231,17 +266,213 @@ impl ShellCommand {
     }
 }
 
-/// SIGTERM to the group, wait up to `grace` for the leader, then SIGKILL the group.
-fn terminate_group(pgid: i32, grace: Duration, exited: &mpsc::Receiver<()>) {
+/// The absolute path of the `bash` that `execvp` would find on `path` (the child's PATH, or
+/// ours when the command does not set one). `None` — the caller then spawns a bare `bash` —
+/// when it is not found or PATH has relative entries (resolved against the child's cwd).
+fn resolve_bash(path: Option<String>) -> Option<PathBuf> {
+    use std::os::unix::fs::PermissionsExt;
+    type Cache = Mutex<Vec<(Option<String>, Option<PathBuf>)>>;
+    static CACHE: OnceLock<Cache> = OnceLock::new();
+    let cache = CACHE.get_or_init(Default::default);
+    if let Some((_, hit)) = cache
+        .lock()
+        .expect("bash cache")
+        .iter()
+        .find(|(k, _)| *k == path)
+    {
+        return hit.clone();
+    }
+    let search = path
+        .clone()
+        .or_else(|| std::env::var("PATH").ok())
+        .unwrap_or_else(|| "/bin:/usr/bin".to_string());
+    let mut found = None;
+    for dir in search.split(':') {
+        if !dir.starts_with('/') {
+            break; // relative or empty entry: leave the lookup to exec
+        }
+        let candidate = Path::new(dir).join("bash");
+        if let Ok(meta) = std::fs::metadata(&candidate)
+            && meta.is_file()
+            && meta.permissions().mode() & 0o111 != 0
+        {
+            found = Some(candidate);
+            break;
+        }
+    }
+    let mut c = cache.lock().expect("bash cache");
+    if c.len() < 8 {
+        c.push((path, found.clone()));
+    }
+    found
+}
+
+/// A self-pipe written on every SIGCHLD while a command runs, so `poll` wakes when the shell
+/// exits. Unregistered (and the pipe closed) on drop. `None` when registration fails; the run
+/// loop then falls back to short polls.
+struct ChildWake {
+    read: UnixStream,
+    id: signal_hook::SigId,
+}
+
+impl ChildWake {
+    fn register() -> Option<ChildWake> {
+        let (read, write) = UnixStream::pair().ok()?;
+        read.set_nonblocking(true).ok()?;
+        let id =
+            signal_hook::low_level::pipe::register(signal_hook::consts::SIGCHLD, write).ok()?;
+        Some(ChildWake { read, id })
+    }
+
+    fn drain(&self) {
+        let mut buf = [0u8; 64];
+        while matches!((&self.read).read(&mut buf), Ok(n) if n > 0) {}
+    }
+}
+
+impl Drop for ChildWake {
+    fn drop(&mut self) {
+        signal_hook::low_level::unregister(self.id);
+    }
+}
+
+/// One captured stream: the pipe (until EOF) and the bytes read so far, capped.
+struct Capture {
+    file: Option<std::fs::File>,
+    buf: Vec<u8>,
+}
+
+impl Capture {
+    fn new(fd: Option<OwnedFd>) -> Capture {
+        Capture {
+            file: fd.map(std::fs::File::from),
+            buf: Vec::new(),
+        }
+    }
+
+    fn open(&self) -> bool {
+        self.file.is_some()
+    }
+
+    /// One read, after `poll` reported the pipe readable (so it does not block).
+    fn read_once(&mut self) {
+        let Some(f) = self.file.as_mut() else { return };
+        let mut chunk = [0u8; 8192];
+        match f.read(&mut chunk) {
+            Ok(0) => self.file = None,
+            Ok(n) => {
+                if self.buf.len() < CAPTURE_LIMIT {
+                    let take = n.min(CAPTURE_LIMIT - self.buf.len());
+                    self.buf.extend_from_slice(&chunk[..take]);
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(_) => self.file = None,
+        }
+    }
+}
+
+/// The pipes and the exit watch of one running command.
+struct Io {
+    out: Capture,
+    err: Capture,
+    wake: Option<ChildWake>,
+}
+
+impl Io {
+    /// Whether the shell has exited (reaping it: a later `wait` returns the kept status).
+    fn leader_exited(&mut self, child: &mut std::process::Child) -> bool {
+        !matches!(child.try_wait(), Ok(None))
+    }
+
+    /// Wait up to `limit` for output or a SIGCHLD, reading what arrived.
+    fn pump(&mut self, limit: Duration) {
+        if self.wake.is_none() {
+            // Without the self-pipe, exit is only noticed between polls: keep them short.
+            let cap = if self.out.open() || self.err.open() {
+                5
+            } else {
+                1
+            };
+            self.poll_and_read(false, limit.min(Duration::from_millis(cap)));
+        } else {
+            self.poll_and_read(true, limit);
+        }
+    }
+
+    /// Wait up to `limit` for output only.
+    fn pump_pipes(&mut self, limit: Duration) {
+        self.poll_and_read(false, limit);
+    }
+
+    fn poll_and_read(&mut self, with_wake: bool, limit: Duration) {
+        let wake = self.wake.as_ref().filter(|_| with_wake);
+        let mut fds: Vec<PollFd<'_>> = Vec::with_capacity(3);
+        let mut slots = [usize::MAX; 3]; // out, err, wake -> index in fds
+        if let Some(f) = &self.out.file {
+            slots[0] = fds.len();
+            fds.push(PollFd::new(f.as_fd(), PollFlags::POLLIN));
+        }
+        if let Some(f) = &self.err.file {
+            slots[1] = fds.len();
+            fds.push(PollFd::new(f.as_fd(), PollFlags::POLLIN));
+        }
+        if let Some(w) = wake {
+            slots[2] = fds.len();
+            fds.push(PollFd::new(w.read.as_fd(), PollFlags::POLLIN));
+        }
+        if fds.is_empty() {
+            std::thread::sleep(limit);
+            return;
+        }
+        // Round up so a sub-millisecond remainder does not turn into a busy loop.
+        let ms = limit.as_micros().div_ceil(1000).min(i32::MAX as u128) as i32;
+        let ready = poll(
+            &mut fds,
+            PollTimeout::try_from(ms).unwrap_or(PollTimeout::MAX),
+        );
+        if !matches!(ready, Ok(n) if n > 0) {
+            return; // timeout or EINTR (a signal: the caller re-checks everything)
+        }
+        let fired = |k: usize| {
+            slots[k] != usize::MAX && fds[slots[k]].revents().is_some_and(|r| !r.is_empty())
+        };
+        let (out_ready, err_ready, wake_ready) = (fired(0), fired(1), fired(2));
+        drop(fds);
+        if out_ready {
+            self.out.read_once();
+        }
+        if err_ready {
+            self.err.read_once();
+        }
+        if wake_ready && let Some(w) = &self.wake {
+            w.drain();
+        }
+    }
+}
+
+/// SIGTERM to the group, wait up to `grace` for the leader, then SIGKILL the group. Output keeps
+/// being read meanwhile, so a shell that logs on its way out does not block on a full pipe.
+fn terminate_group(pgid: i32, grace: Duration, io: &mut Io, child: &mut std::process::Child) {
     let group = Pid::from_raw(pgid);
     let _ = killpg(group, Signal::SIGTERM);
     // Processes stopped by job control would not act on TERM.
     let _ = killpg(group, Signal::SIGCONT);
-    let _ = exited.recv_timeout(grace);
+    let end = Instant::now() + grace;
+    loop {
+        if io.leader_exited(child) {
+            break;
+        }
+        let now = Instant::now();
+        if now >= end {
+            break;
+        }
+        io.pump((end - now).min(Duration::from_millis(25)));
+    }
     // Whether or not the leader obeyed, members may linger: KILL whatever is left.
     let deadline = Instant::now() + grace;
     while group_alive(pgid) && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(10));
+        io.pump_pipes(Duration::from_millis(10));
     }
     let _ = killpg(group, Signal::SIGKILL);
     wait_group_gone(pgid, Duration::from_secs(1));
@@ -288,36 +519,6 @@ pub fn group_alive(pgid: i32) -> bool {
         }
     }
     false
-}
-
-fn capture<R: Read + Send + 'static>(stream: Option<R>) -> mpsc::Receiver<Vec<u8>> {
-    let (tx, rx) = mpsc::channel();
-    if let Some(mut s) = stream {
-        std::thread::spawn(move || {
-            let mut buf = Vec::new();
-            let mut chunk = [0u8; 8192];
-            loop {
-                match s.read(&mut chunk) {
-                    Ok(0) | Err(_) => break,
-                    Ok(n) => {
-                        if buf.len() < CAPTURE_LIMIT {
-                            let take = n.min(CAPTURE_LIMIT - buf.len());
-                            buf.extend_from_slice(&chunk[..take]);
-                        }
-                    }
-                }
-            }
-            let _ = tx.send(buf);
-        });
-    }
-    rx
-}
-
-fn collect(rx: mpsc::Receiver<Vec<u8>>) -> String {
-    // A process that escaped the group (setsid) could hold the pipe open forever; don't wait
-    // for it longer than a moment.
-    let bytes = rx.recv_timeout(Duration::from_secs(2)).unwrap_or_default();
-    String::from_utf8_lossy(&bytes).into_owned()
 }
 
 #[cfg(test)]

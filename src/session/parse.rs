@@ -118,12 +118,12 @@ fn parse_block(
     };
 
     for child in &root.children {
-        match child.name.as_str() {
+        match child.name {
             "metadata" => {
                 for m in &child.children {
                     let text = m.trimmed().to_string();
                     let val = (!text.is_empty()).then(|| text.clone());
-                    match m.name.as_str() {
+                    match m.name {
                         "title" => s.meta.title = val,
                         "session_id" => v17 = true,
                         "working_directory" => s.meta.working_directory = val,
@@ -172,7 +172,7 @@ fn parse_block(
                     legacy_depends(&mut s, file, child, problems);
                 }
                 for r in &child.children {
-                    match r.name.as_str() {
+                    match r.name {
                         "requires" => push_dep(
                             &mut s,
                             r.trimmed(),
@@ -199,7 +199,7 @@ fn parse_block(
                     timing: timing(child, file, problems),
                 };
                 for (i, c) in child.children.iter().enumerate() {
-                    match c.name.as_str() {
+                    match c.name {
                         "check" => {
                             let command = c
                                 .attr_value("command")

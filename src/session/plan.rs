@@ -315,12 +315,13 @@ pub fn build(
         conflicts: Vec::new(),
     };
     let cancel = Cancel::new();
+    let mut memo = Memo::default();
     for &i in &set.order {
         if !chosen.contains(&i) {
             continue;
         }
         let s = &set.sessions[i];
-        let mut p = plan_session(set, s, config, registry, opts, &cancel);
+        let mut p = plan_session(set, s, config, registry, opts, &cancel, &mut memo);
         if !will_run(i) {
             p.skip = Some(format!(
                 "already complete{}",
@@ -436,6 +437,34 @@ fn task_step(
     }
 }
 
+/// Pure results repeated across sessions (most share a working directory and expected texts
+/// like `exit 0`), computed once per plan.
+#[derive(Default)]
+struct Memo {
+    is_dir: std::collections::HashMap<PathBuf, bool>,
+    expect: std::collections::HashMap<String, Expectation>,
+}
+
+impl Memo {
+    fn is_dir(&mut self, p: &Path) -> bool {
+        if let Some(&d) = self.is_dir.get(p) {
+            return d;
+        }
+        let d = p.is_dir();
+        self.is_dir.insert(p.to_path_buf(), d);
+        d
+    }
+
+    fn expect(&mut self, text: &str) -> Expectation {
+        if let Some(e) = self.expect.get(text) {
+            return e.clone();
+        }
+        let e = Expectation::parse(text);
+        self.expect.insert(text.to_string(), e.clone());
+        e
+    }
+}
+
 fn plan_session(
     set: &PlanSet,
     s: &Session,
@@ -443,6 +472,7 @@ fn plan_session(
     registry: &ActionRegistry,
     opts: PlanOptions,
     cancel: &Cancel,
+    memo: &mut Memo,
 ) -> PlannedSession {
     let workdir = super::working_dir(&set.root, s.meta.working_directory.as_deref());
     let g = &config.gate;
@@ -480,7 +510,7 @@ fn plan_session(
             step: match &ch.command {
                 Some(cmd) => CheckStep::Command {
                     command: cmd.clone(),
-                    expect: Expectation::parse(&ch.expected),
+                    expect: memo.expect(&ch.expected),
                     retry: Retry::resolve(&ch.timing, &Timing::default(), check_defaults),
                 },
                 None if matches!(ch.gate_class, Some(GateClass::Manual | GateClass::Critical)) => {
@@ -505,7 +535,7 @@ fn plan_session(
         id: s.id.clone(),
         title: s.title().to_string(),
         skip: None,
-        workdir_exists: workdir.is_dir(),
+        workdir_exists: memo.is_dir(&workdir),
         workdir,
         dependencies: s.dep_ids().map(str::to_string).collect(),
         preconditions: s.preconditions.clone(),

@@ -374,6 +374,11 @@ impl Runner<'_> {
                         };
                         let p = pending.remove(pos);
                         running += 1;
+                        if jobs == 1 {
+                            // One at a time: no thread needed, run it here.
+                            let _ = tx.send(self.run_session(p, &shared));
+                            continue;
+                        }
                         let tx = tx.clone();
                         let shared = &shared;
                         scope.spawn(move || {

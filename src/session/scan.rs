@@ -13,6 +13,7 @@
 //!
 //! Every node keeps byte offsets into the file, so diagnostics can point at line and column.
 
+use std::borrow::Cow;
 use std::ops::Range;
 
 /// Elements whose content is opaque text up to the literal close tag.
@@ -28,21 +29,23 @@ pub const RAW_ELEMENTS: &[&str] = &[
     "find_marker",
 ];
 
+/// Names and (when nothing needed decoding) text borrow from the source: a plan of 1,000
+/// sessions is scanned without an allocation per element or attribute.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Attr {
-    pub name: String,
-    pub value: String,
+pub struct Attr<'a> {
+    pub name: &'a str,
+    pub value: Cow<'a, str>,
     /// Span of the value (without quotes).
     pub span: Range<usize>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub struct Node {
-    pub name: String,
-    pub attrs: Vec<Attr>,
-    pub children: Vec<Node>,
+pub struct Node<'a> {
+    pub name: &'a str,
+    pub attrs: Vec<Attr<'a>>,
+    pub children: Vec<Node<'a>>,
     /// Direct text content, entity-decoded, concatenated (children's text excluded).
-    pub text: String,
+    pub text: Cow<'a, str>,
     /// Span of the start tag.
     pub tag_span: Range<usize>,
     /// Span of the inner content (empty for self-closing elements).
@@ -51,22 +54,22 @@ pub struct Node {
     pub span: Range<usize>,
 }
 
-impl Node {
-    pub fn attr(&self, name: &str) -> Option<&Attr> {
+impl<'a> Node<'a> {
+    pub fn attr(&self, name: &str) -> Option<&Attr<'a>> {
         self.attrs
             .iter()
             .find(|a| a.name.eq_ignore_ascii_case(name))
     }
 
     pub fn attr_value(&self, name: &str) -> Option<&str> {
-        self.attr(name).map(|a| a.value.as_str())
+        self.attr(name).map(|a| a.value.as_ref())
     }
 
-    pub fn child(&self, name: &str) -> Option<&Node> {
+    pub fn child(&self, name: &str) -> Option<&Node<'a>> {
         self.children.iter().find(|c| c.name == name)
     }
 
-    pub fn children_named<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a Node> + 'a {
+    pub fn children_named<'s>(&'s self, name: &'s str) -> impl Iterator<Item = &'s Node<'a>> + 's {
         self.children.iter().filter(move |c| c.name == name)
     }
 
@@ -90,15 +93,15 @@ pub struct ScanIssue {
 
 /// A `<session>` block found in a file.
 #[derive(Debug, Clone)]
-pub struct Block {
-    pub root: Node,
+pub struct Block<'a> {
+    pub root: Node<'a>,
     /// Notes about recovered problems (stray close tags …), reported as warnings.
     pub recovered: Vec<ScanIssue>,
 }
 
 /// Find every session block in `src`. Malformed blocks (a `<session id=…>` start tag at the
 /// start of a line without a `</session>`) are returned as issues.
-pub fn find_sessions(src: &str) -> (Vec<Block>, Vec<ScanIssue>) {
+pub fn find_sessions(src: &str) -> (Vec<Block<'_>>, Vec<ScanIssue>) {
     let bytes = src.as_bytes();
     let mut blocks = Vec::new();
     let mut issues = Vec::new();
@@ -172,9 +175,9 @@ fn next_block_start(src: &str, from: usize) -> Option<usize> {
     None
 }
 
-struct StartTag {
-    name: String,
-    attrs: Vec<Attr>,
+struct StartTag<'a> {
+    name: &'a str,
+    attrs: Vec<Attr<'a>>,
     self_closing: bool,
     /// Byte after the closing `>`.
     end: usize,
@@ -189,7 +192,7 @@ fn is_name_char(b: u8) -> bool {
 }
 
 /// Parse a start tag at `at` (which holds `<`). `None` when it is not a plausible tag.
-fn parse_start_tag(src: &str, at: usize) -> Option<StartTag> {
+fn parse_start_tag(src: &str, at: usize) -> Option<StartTag<'_>> {
     let b = src.as_bytes();
     let mut i = at + 1;
     if !b.get(i).copied().is_some_and(is_name_start) {
@@ -199,7 +202,7 @@ fn parse_start_tag(src: &str, at: usize) -> Option<StartTag> {
     while b.get(i).copied().is_some_and(is_name_char) {
         i += 1;
     }
-    let name = src[ns..i].to_string();
+    let name = &src[ns..i];
     let mut attrs = Vec::new();
     loop {
         let ws = i;
@@ -228,7 +231,7 @@ fn parse_start_tag(src: &str, at: usize) -> Option<StartTag> {
                 while b.get(i).copied().is_some_and(is_name_char) {
                     i += 1;
                 }
-                let aname = src[an..i].to_string();
+                let aname = &src[an..i];
                 while b.get(i).is_some_and(|c| c.is_ascii_whitespace()) {
                     i += 1;
                 }
@@ -257,7 +260,11 @@ fn parse_start_tag(src: &str, at: usize) -> Option<StartTag> {
                     i += 1;
                 }
                 let raw = &src[vs..i];
-                let value = decode_entities(&raw.replace("\\\"", "\""));
+                let value = if raw.contains('\\') {
+                    Cow::Owned(decode_entities(&raw.replace("\\\"", "\"")))
+                } else {
+                    decode_cow(raw)
+                };
                 attrs.push(Attr {
                     name: aname,
                     value,
@@ -271,18 +278,18 @@ fn parse_start_tag(src: &str, at: usize) -> Option<StartTag> {
 }
 
 /// Parse the element whose start tag is at `at`, bounded by `limit`.
-fn parse_element(
-    src: &str,
+fn parse_element<'a>(
+    src: &'a str,
     at: usize,
-    tag: StartTag,
+    tag: StartTag<'a>,
     limit: usize,
     recovered: &mut Vec<ScanIssue>,
-) -> Node {
+) -> Node<'a> {
     let mut node = Node {
-        name: tag.name.clone(),
+        name: tag.name,
         attrs: tag.attrs,
         children: Vec::new(),
-        text: String::new(),
+        text: Cow::Borrowed(""),
         tag_span: at..tag.end,
         inner: tag.end..tag.end,
         span: at..tag.end,
@@ -290,36 +297,41 @@ fn parse_element(
     if tag.self_closing {
         return node;
     }
-    let close_tag = format!("</{}>", tag.name);
-    if RAW_ELEMENTS.contains(&tag.name.as_str()) {
-        let end = src[tag.end..limit]
-            .find(&close_tag)
-            .map_or(limit, |i| tag.end + i);
+    if RAW_ELEMENTS.contains(&tag.name) {
+        let end = find_close(src, tag.end, limit, tag.name).unwrap_or(limit);
         node.inner = tag.end..end;
-        node.text = decode_entities(&src[tag.end..end]);
-        node.span = at..(end + close_tag.len()).min(limit);
+        node.text = decode_cow(&src[tag.end..end]);
+        node.span = at..(end + tag.name.len() + 3).min(limit);
         return node;
     }
-    let (end, after) = parse_content(src, tag.end, limit, &tag.name, &mut node, recovered);
+    let (end, after) = parse_content(src, tag.end, limit, tag.name, &mut node, recovered);
     node.inner = tag.end..end;
     node.span = at..after;
     node
 }
 
 /// Parse content until `</name>`; returns (content end, position after the close tag).
-fn parse_content(
-    src: &str,
+fn parse_content<'a>(
+    src: &'a str,
     from: usize,
     limit: usize,
     name: &str,
-    node: &mut Node,
+    node: &mut Node<'a>,
     recovered: &mut Vec<ScanIssue>,
 ) -> (usize, usize) {
     let b = src.as_bytes();
     let mut i = from;
     let mut text_start = from;
-    let mut raw_text = String::new();
-    let flush = |raw: &mut String, s: &str| raw.push_str(s);
+    // Borrowed while the text is one contiguous piece of the source (the common case).
+    let mut raw_text: Cow<'a, str> = Cow::Borrowed("");
+    let flush = |raw: &mut Cow<'a, str>, s: &'a str| {
+        if s.is_empty() {
+        } else if raw.is_empty() {
+            *raw = Cow::Borrowed(s);
+        } else {
+            raw.to_mut().push_str(s);
+        }
+    };
     while i < limit {
         let Some(off) = src[i..limit].find('<') else {
             break;
@@ -338,7 +350,9 @@ fn parse_content(
             let body = lt + 9;
             let end = src[body..limit].find("]]>").map_or(limit, |e| body + e);
             // CDATA is literal: protect it from entity decoding by escaping `&`.
-            raw_text.push_str(&src[body..end].replace('&', "&amp;"));
+            raw_text
+                .to_mut()
+                .push_str(&src[body..end].replace('&', "&amp;"));
             i = (end + 3).min(limit);
             text_start = i;
             continue;
@@ -360,7 +374,7 @@ fn parse_content(
             if ne < limit && b[ne] == b'>' && !cname.is_empty() {
                 if cname == name {
                     flush(&mut raw_text, &src[text_start..lt]);
-                    node.text = decode_entities(&raw_text);
+                    node.text = decode_text(raw_text);
                     return (lt, ne + 1);
                 }
                 // A close tag for something else: stray. If it closes an ancestor, the caller
@@ -380,15 +394,14 @@ fn parse_content(
                     span: lt..ne + 1,
                 });
                 flush(&mut raw_text, &src[text_start..lt]);
-                node.text = decode_entities(&raw_text);
+                node.text = decode_text(raw_text);
                 return (lt, lt);
             }
             i = lt + 2;
             continue;
         }
         if let Some(tag) = parse_start_tag(src, lt).filter(|t| t.end <= limit) {
-            let closed =
-                tag.self_closing || src[tag.end..limit].contains(&format!("</{}>", tag.name));
+            let closed = tag.self_closing || find_close(src, tag.end, limit, tag.name).is_some();
             if closed {
                 flush(&mut raw_text, &src[text_start..lt]);
                 let child = parse_element(src, lt, tag, limit, recovered);
@@ -402,12 +415,51 @@ fn parse_content(
         i = lt + 1;
     }
     flush(&mut raw_text, &src[text_start..limit.max(text_start)]);
-    node.text = decode_entities(&raw_text);
+    node.text = decode_text(raw_text);
     recovered.push(ScanIssue {
         message: format!("<{name}> is never closed"),
         span: node.tag_span.clone(),
     });
     (limit, limit)
+}
+
+/// Start of the first `</name>` in `src[from..limit]`, without building the close tag.
+fn find_close(src: &str, from: usize, limit: usize, name: &str) -> Option<usize> {
+    let hay = &src.as_bytes()[..limit];
+    let n = name.as_bytes();
+    let mut i = from;
+    while i < limit {
+        // A byte search for `<` (memchr) is much cheaper than a substring searcher per call.
+        let off = hay[i..].iter().position(|&c| c == b'<')?;
+        let at = i + off;
+        let ns = at + 2;
+        if hay.get(at + 1) == Some(&b'/')
+            && hay.len() > ns + n.len()
+            && &hay[ns..ns + n.len()] == n
+            && hay[ns + n.len()] == b'>'
+        {
+            return Some(at);
+        }
+        i = at + 1;
+    }
+    None
+}
+
+/// [`decode_entities`], borrowing when there is nothing to decode.
+fn decode_cow(s: &str) -> Cow<'_, str> {
+    if s.contains('&') {
+        Cow::Owned(decode_entities(s))
+    } else {
+        Cow::Borrowed(s)
+    }
+}
+
+fn decode_text(raw: Cow<'_, str>) -> Cow<'_, str> {
+    match raw {
+        Cow::Borrowed(s) => decode_cow(s),
+        Cow::Owned(s) if s.contains('&') => Cow::Owned(decode_entities(&s)),
+        owned => owned,
+    }
 }
 
 /// Decode `&lt; &gt; &amp; &quot; &apos;` and numeric references; keep anything else verbatim.

@@ -89,6 +89,9 @@ impl Vars {
 
     /// Template placeholders left in `text` after substitution.
     pub fn leftovers(text: &str) -> Vec<String> {
+        if !text.contains('{') {
+            return Vec::new();
+        }
         PLACEHOLDER
             .captures_iter(text)
             .filter(|c| TEMPLATE_NAMES.contains(&&c[1]))
@@ -99,6 +102,10 @@ impl Vars {
 
 /// Substitute every field of a session; report leftovers in execution-relevant fields.
 pub fn substitute(s: &mut Session, vars: &Vars, src: &str, problems: &mut Vec<Problem>) {
+    if !session_has_braces(s) {
+        // Nothing to substitute and no placeholder left to report: every field stays as is.
+        return;
+    }
     let id_before = s.id.clone();
     let plain = |t: &str, id: &str| vars.apply(t, id, false);
     let shell = |t: &str, id: &str| vars.apply(t, id, true);
@@ -203,6 +210,43 @@ pub fn substitute(s: &mut Session, vars: &Vars, src: &str, problems: &mut Vec<Pr
             );
         }
     }
+}
+
+/// Whether any field [`substitute`] touches contains a `{` (without one, `apply` returns the
+/// text unchanged and `leftovers` finds nothing, so the whole pass is a no-op).
+fn session_has_braces(s: &Session) -> bool {
+    use super::model::CommitSpec;
+    let b = |t: &str| t.contains('{');
+    let ob = |t: &Option<String>| t.as_deref().is_some_and(b);
+    b(&s.id)
+        || s.deps.iter().any(|d| b(&d.id))
+        || ob(&s.project)
+        || ob(&s.meta.working_directory)
+        || ob(&s.meta.title)
+        || s.gate
+            .as_ref()
+            .is_some_and(|g| g.checks.iter().any(|c| b(&c.command)) || ob(&g.action_on_fail))
+        || s.tasks.iter().any(|t| {
+            b(&t.title)
+                || ob(&t.file)
+                || ob(&t.command)
+                || ob(&t.description)
+                || ob(&t.find_marker)
+                || t.code_snippet.as_ref().is_some_and(|c| b(&c.text))
+        })
+        || s.checks.iter().any(|c| ob(&c.command) || b(&c.expected))
+        || s.screenshots.iter().any(|sc| b(&sc.name))
+        || s.forbidden.iter().any(|f| b(&f.pattern))
+        || match &s.commit {
+            Some(CommitSpec::Structured {
+                scope,
+                description,
+                body,
+                ..
+            }) => ob(scope) || b(description) || ob(body),
+            Some(CommitSpec::Raw { message }) => b(message),
+            None => false,
+        }
 }
 
 #[cfg(test)]
