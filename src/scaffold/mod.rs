@@ -422,6 +422,11 @@ fn git_commit_first(
     // Objects go to memory first and to disk as one packfile (see `pack_objects`).
     let mempack = odb.add_new_mempack_backend(1000).map_err(git)?;
     let mut index = repo.index().map_err(git)?;
+    let mut blobs: std::collections::BTreeMap<git2::Oid, &[u8]> = Default::default();
+    // With the files in memory, the blobs go into the pack below without ever being in the
+    // object store: libgit2 must accept index entries and trees naming them without looking
+    // them up. The option is process-wide, so it is restored when this function returns.
+    let _relaxed = files.map(|_| RelaxedObjectChecks::new());
     match files {
         None => index
             .add_all(["*"], git2::IndexAddOption::DEFAULT, None)
@@ -432,7 +437,10 @@ fn git_commit_first(
                 if repo.is_path_ignored(f.path).map_err(git)? {
                     continue;
                 }
-                let id = repo.blob(f.contents).map_err(git)?;
+                // Only the blob's id: its bytes go from memory straight into the pack, so
+                // libgit2 never checks the object store for them (one `stat` per blob).
+                let id = git2::Oid::hash_object(git2::ObjectType::Blob, f.contents).map_err(git)?;
+                blobs.insert(id, f.contents);
                 let meta = fs_err::symlink_metadata(root.join(f.path)).map_err(|source| {
                     ScaffoldError::Io {
                         path: root.join(f.path),
@@ -473,7 +481,7 @@ fn git_commit_first(
         git2::TreeWalkResult::Ok
     })
     .map_err(git)?;
-    let pack = pack_objects(&odb, objects).map_err(git)?;
+    let pack = pack_objects(&odb, objects, &blobs).map_err(git)?;
     {
         use std::io::Write;
         let mut writer = odb.packwriter().map_err(git)?;
@@ -490,11 +498,31 @@ fn git_commit_first(
     Ok(oid.to_string()[..7].to_string())
 }
 
+/// libgit2's strict object creation off for as long as this lives.
+struct RelaxedObjectChecks;
+
+impl RelaxedObjectChecks {
+    fn new() -> RelaxedObjectChecks {
+        git2::opts::strict_object_creation(false);
+        RelaxedObjectChecks
+    }
+}
+
+impl Drop for RelaxedObjectChecks {
+    fn drop(&mut self) {
+        git2::opts::strict_object_creation(true);
+    }
+}
+
 /// The given objects of `odb` as a version-2 packfile with no deltas: a fresh project's objects
 /// are all distinct, so libgit2's delta search (what `git_mempack_dump` runs) costs more than it
 /// saves. libgit2's pack writer indexes the stream and checks its trailing SHA-1. (The mempack
 /// backend cannot be enumerated, so the caller lists the objects: the commit and its tree.)
-fn pack_objects(odb: &git2::Odb<'_>, mut oids: Vec<git2::Oid>) -> Result<Vec<u8>, git2::Error> {
+fn pack_objects(
+    odb: &git2::Odb<'_>,
+    mut oids: Vec<git2::Oid>,
+    in_memory: &std::collections::BTreeMap<git2::Oid, &[u8]>,
+) -> Result<Vec<u8>, git2::Error> {
     use sha1::Digest;
     use std::io::Write;
     oids.sort();
@@ -504,15 +532,21 @@ fn pack_objects(odb: &git2::Odb<'_>, mut oids: Vec<git2::Oid>) -> Result<Vec<u8>
     out.extend_from_slice(&2u32.to_be_bytes());
     out.extend_from_slice(&(oids.len() as u32).to_be_bytes());
     for oid in oids {
-        let obj = odb.read(oid)?;
-        let kind: u8 = match obj.kind() {
-            git2::ObjectType::Commit => 1,
-            git2::ObjectType::Tree => 2,
-            git2::ObjectType::Blob => 3,
-            git2::ObjectType::Tag => 4,
-            _ => return Err(git2::Error::from_str("unexpected object type")),
+        let read;
+        let (kind, data): (u8, &[u8]) = match in_memory.get(&oid) {
+            Some(data) => (3, data),
+            None => {
+                read = odb.read(oid)?;
+                let kind = match read.kind() {
+                    git2::ObjectType::Commit => 1,
+                    git2::ObjectType::Tree => 2,
+                    git2::ObjectType::Blob => 3,
+                    git2::ObjectType::Tag => 4,
+                    _ => return Err(git2::Error::from_str("unexpected object type")),
+                };
+                (kind, read.data())
+            }
         };
-        let data = obj.data();
         // Type and size: 3 bits of type, then the size 4 bits first and 7 bits per byte after.
         let mut size = data.len();
         let mut byte = (kind << 4) | (size & 0x0f) as u8;
