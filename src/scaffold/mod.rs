@@ -498,19 +498,30 @@ fn git_commit_first(
     Ok(oid.to_string()[..7].to_string())
 }
 
-/// libgit2's strict object creation off for as long as this lives.
+/// libgit2's strict object creation off for as long as any of these lives (counted, so that
+/// concurrent first commits in one process do not switch it back on under each other).
 struct RelaxedObjectChecks;
+
+static RELAXED: std::sync::Mutex<usize> = std::sync::Mutex::new(0);
 
 impl RelaxedObjectChecks {
     fn new() -> RelaxedObjectChecks {
-        git2::opts::strict_object_creation(false);
+        let mut n = RELAXED.lock().unwrap_or_else(|e| e.into_inner());
+        if *n == 0 {
+            git2::opts::strict_object_creation(false);
+        }
+        *n += 1;
         RelaxedObjectChecks
     }
 }
 
 impl Drop for RelaxedObjectChecks {
     fn drop(&mut self) {
-        git2::opts::strict_object_creation(true);
+        let mut n = RELAXED.lock().unwrap_or_else(|e| e.into_inner());
+        *n -= 1;
+        if *n == 0 {
+            git2::opts::strict_object_creation(true);
+        }
     }
 }
 
