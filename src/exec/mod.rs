@@ -16,6 +16,7 @@ use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
@@ -146,8 +147,8 @@ impl ShellCommand {
     /// Run to completion, timeout or cancellation. Never leaves processes of its group behind.
     ///
     /// Everything happens on the calling thread: one `poll` loop reads stdout and stderr, wakes
-    /// on SIGCHLD (a self-pipe registered for the duration of the command) to notice the shell's
-    /// exit, and handles the timeout and cancellation checks. No helper threads: a thread
+    /// on SIGCHLD (a self-pipe registered once per thread, see [`ChildWake::for_thread`]) to
+    /// notice the shell's exit, and handles the timeout and cancellation checks. No helper threads: a thread
     /// hand-off per event costs a scheduler round trip, which on a busy machine is most of the
     /// per-command overhead.
     pub fn run(&self, cancel: &Cancel) -> Result<Output, SpawnError> {
@@ -182,6 +183,12 @@ impl ShellCommand {
         for (k, v) in &self.env {
             cmd.env(k, v);
         }
+        // Stale wake-ups (SIGCHLDs of earlier commands or other children) are dropped before the
+        // spawn; any left would only cost one extra loop turn, as the loop re-checks the child.
+        let wake = ChildWake::for_thread();
+        if let Some(w) = &wake {
+            w.drain();
+        }
         let mut child = cmd.spawn().map_err(|source| SpawnError {
             cwd: self.cwd.clone(),
             source,
@@ -190,7 +197,7 @@ impl ShellCommand {
         let mut io = Io {
             out: Capture::new(child.stdout.take().map(OwnedFd::from)),
             err: Capture::new(child.stderr.take().map(OwnedFd::from)),
-            wake: ChildWake::register(),
+            wake,
         };
 
         let deadline = self.timeout.map(|t| start + t);
@@ -307,15 +314,25 @@ fn resolve_bash(path: Option<String>) -> Option<PathBuf> {
     found
 }
 
-/// A self-pipe written on every SIGCHLD while a command runs, so `poll` wakes when the shell
-/// exits. Unregistered (and the pipe closed) on drop. `None` when registration fails; the run
-/// loop then falls back to short polls.
+/// A self-pipe written on every SIGCHLD, so `poll` wakes when the shell exits. One per thread
+/// that runs commands, registered on its first command and kept until the thread ends
+/// (unregistered and closed on drop): a socketpair and a signal-hook registry update per
+/// command were a measurable part of the per-command cost. Per thread rather than per process
+/// because a drain by one command's loop must not swallow another thread's wake-up. `None` when
+/// registration fails; the run loop then falls back to short polls.
 struct ChildWake {
     read: UnixStream,
     id: signal_hook::SigId,
 }
 
 impl ChildWake {
+    fn for_thread() -> Option<Rc<ChildWake>> {
+        thread_local! {
+            static WAKE: Option<Rc<ChildWake>> = ChildWake::register().map(Rc::new);
+        }
+        WAKE.with(Clone::clone)
+    }
+
     fn register() -> Option<ChildWake> {
         let (read, write) = UnixStream::pair().ok()?;
         read.set_nonblocking(true).ok()?;
@@ -376,7 +393,7 @@ impl Capture {
 struct Io {
     out: Capture,
     err: Capture,
-    wake: Option<ChildWake>,
+    wake: Option<Rc<ChildWake>>,
 }
 
 impl Io {

@@ -315,6 +315,8 @@ struct Shared {
     state: Mutex<State>,
     last_save: Mutex<Instant>,
     dirty: AtomicBool,
+    /// An intermediate (compact) write happened: the final write restores the pretty form.
+    compacted: AtomicBool,
     git: Mutex<()>,
     prompt: Mutex<()>,
 }
@@ -348,6 +350,7 @@ impl Runner<'_> {
             state: Mutex::new(state),
             last_save: Mutex::new(Instant::now() - SAVE_INTERVAL),
             dirty: AtomicBool::new(false),
+            compacted: AtomicBool::new(false),
             git: Mutex::new(()),
             prompt: Mutex::new(()),
         };
@@ -403,7 +406,7 @@ impl Runner<'_> {
             Ok(())
         })?;
 
-        if shared.dirty.load(Ordering::SeqCst) {
+        if shared.dirty.load(Ordering::SeqCst) || shared.compacted.load(Ordering::SeqCst) {
             let st = shared.state.lock().expect("state lock");
             self.store.save(&st)?;
         }
@@ -452,8 +455,9 @@ impl Runner<'_> {
         if durable || last.elapsed() >= SAVE_INTERVAL {
             // A failed save must not abort a run half-way; the next save retries with full
             // state.
-            let ok = self.store.save(&st).is_ok();
+            let ok = self.store.save_compact(&st).is_ok();
             shared.dirty.store(!ok, Ordering::SeqCst);
+            shared.compacted.store(true, Ordering::SeqCst);
             *last = Instant::now();
         } else {
             shared.dirty.store(true, Ordering::SeqCst);

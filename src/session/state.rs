@@ -159,12 +159,25 @@ impl StateStore {
     /// Atomic write (temp file + rename). The state directory gets a `.gitignore` so session
     /// commits never pick it up.
     pub fn save(&self, state: &State) -> Result<(), StateError> {
+        let mut text = serde_json::to_string_pretty(state).expect("state serializes");
+        text.push('\n');
+        self.write(&text)
+    }
+
+    /// Like [`StateStore::save`] (atomic, fsynced) but compact JSON: for the intermediate
+    /// writes of a run, which rewrite the whole state several times a second. Readers parse the
+    /// file either way; the run's final write is [`StateStore::save`] again.
+    pub fn save_compact(&self, state: &State) -> Result<(), StateError> {
+        let mut text = serde_json::to_string(state).expect("state serializes");
+        text.push('\n');
+        self.write(&text)
+    }
+
+    fn write(&self, text: &str) -> Result<(), StateError> {
         let io = |source| StateError::Io {
             path: self.path.clone(),
             source,
         };
-        let mut text = serde_json::to_string_pretty(state).expect("state serializes");
-        text.push('\n');
         if let Some(dir) = self.path.parent() {
             let ignore = dir.join(".gitignore");
             if !ignore.exists() {
@@ -195,5 +208,8 @@ mod tests {
         store.save(&s).unwrap();
         assert_eq!(store.load().unwrap(), s);
         assert!(dir.path().join(".fsi/.gitignore").exists());
+        s.entry("B-01").status = Status::Failed;
+        store.save_compact(&s).unwrap();
+        assert_eq!(store.load().unwrap(), s);
     }
 }
