@@ -326,36 +326,50 @@ pub fn run(ctx: &Ctx, args: RunArgs) -> CmdResult {
         );
         bar.enable_steady_tick(Duration::from_millis(120));
     }
+    let buffered = args.jobs > 1 && !ctx.ui.interactive;
+    let opts = RunOptions {
+        jobs: usize::from(args.jobs),
+        force: args.force,
+        accept_manual: args.accept_manual,
+        commit: !args.no_commit,
+        verify_only: false,
+    };
+    let summary = execute(ctx, &l, &registry, &p, &cancel, &bar, buffered, opts)?;
+    bar.finish_and_clear();
+    finish(ctx, &summary, args.junit.as_ref(), args.json)
+}
+
+/// Run a plan of a loaded project with the command layer's printer and prompter.
+#[allow(clippy::too_many_arguments)]
+fn execute(
+    ctx: &Ctx,
+    l: &super::sessions::Loaded,
+    registry: &ActionRegistry,
+    plan: &plan::Plan,
+    cancel: &Cancel,
+    bar: &indicatif::ProgressBar,
+    buffered: bool,
+    opts: RunOptions,
+) -> Result<RunSummary, CommandError> {
     let printer = Printer {
         ui: ctx.ui,
         bar: bar.clone(),
-        buffered: args.jobs > 1 && !ctx.ui.interactive,
+        buffered,
         buffers: Mutex::new(BTreeMap::new()),
     };
-    let prompter = Prompter {
-        ui: ctx.ui,
-        bar: &bar,
-    };
+    let prompter = Prompter { ui: ctx.ui, bar };
     let runner = Runner {
         set: &l.set,
-        config: cfg,
+        config: &l.project.config.sessions,
         services: &l.project.config.services,
-        registry: &registry,
+        registry,
         store: &l.store,
-        cancel: &cancel,
+        cancel,
         observer: &printer,
         confirm: &prompter,
-        opts: RunOptions {
-            jobs: usize::from(args.jobs),
-            force: args.force,
-            accept_manual: args.accept_manual,
-            commit: !args.no_commit,
-            verify_only: false,
-        },
+        opts,
     };
-    let summary = runner.execute(&p, l.state.clone())?;
-    bar.finish_and_clear();
-    finish(ctx, &summary, args.junit.as_ref(), args.json)
+    Ok(runner.execute(plan, l.state.clone())?)
 }
 
 fn finish(ctx: &Ctx, summary: &RunSummary, junit: Option<&PathBuf>, json: bool) -> CmdResult {
@@ -591,34 +605,14 @@ fn complete(ctx: &Ctx, id: &str, accept_manual: bool, src: &SourceArgs) -> CmdRe
     let cancel = Cancel::new();
     let _ = cancel.install_signal_handlers();
     let bar = indicatif::ProgressBar::hidden();
-    let printer = Printer {
-        ui: ctx.ui,
-        bar: bar.clone(),
-        buffered: false,
-        buffers: Mutex::new(BTreeMap::new()),
+    let opts = RunOptions {
+        jobs: 1,
+        force: false,
+        accept_manual,
+        commit: true,
+        verify_only: true,
     };
-    let prompter = Prompter {
-        ui: ctx.ui,
-        bar: &bar,
-    };
-    let runner = Runner {
-        set: &l.set,
-        config: cfg,
-        services: &l.project.config.services,
-        registry: &registry,
-        store: &l.store,
-        cancel: &cancel,
-        observer: &printer,
-        confirm: &prompter,
-        opts: RunOptions {
-            jobs: 1,
-            force: false,
-            accept_manual,
-            commit: true,
-            verify_only: true,
-        },
-    };
-    let summary = runner.execute(&p, l.state.clone())?;
+    let summary = execute(ctx, &l, &registry, &p, &cancel, &bar, false, opts)?;
     finish(ctx, &summary, None, false)
 }
 
