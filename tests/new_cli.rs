@@ -128,3 +128,63 @@ fn force_writes_into_a_non_empty_directory_and_keeps_other_files() {
     assert!(root.join("fsi.toml").is_file());
     assert!(!root.join(".git").exists());
 }
+
+#[test]
+fn a_configured_git_template_is_honoured_and_the_sample_hooks_are_not_copied_otherwise() {
+    let dir = tempfile::tempdir().unwrap();
+    // A template the user set up, e.g. to install a pre-commit hook in every new repository.
+    let template = dir.path().join("template");
+    std::fs::create_dir_all(template.join("hooks")).unwrap();
+    std::fs::write(template.join("hooks/pre-commit"), "#!/bin/sh\nexit 0\n").unwrap();
+    let run = |name: &str, template: Option<&std::path::Path>| {
+        let mut cmd = fsi();
+        cmd.current_dir(dir.path())
+            .args(["new", name, "--yes", "--no-types"])
+            .env("HOME", dir.path())
+            .env("XDG_CONFIG_HOME", dir.path().join("xdg"))
+            .env("GIT_CONFIG_NOSYSTEM", "1");
+        match template {
+            Some(t) => cmd.env("GIT_TEMPLATE_DIR", t),
+            None => cmd.env_remove("GIT_TEMPLATE_DIR"),
+        };
+        let out = cmd.output().unwrap();
+        assert!(out.status.success(), "{out:?}");
+        dir.path().join(name).join(".git/hooks")
+    };
+    let with = run("with-template", Some(&template));
+    assert!(with.join("pre-commit").is_file());
+    let without = run("without-template", None);
+    let samples: Vec<_> = std::fs::read_dir(&without)
+        .map(|d| d.filter_map(|e| e.ok()).map(|e| e.file_name()).collect())
+        .unwrap_or_default();
+    assert!(
+        !samples
+            .iter()
+            .any(|n| n.to_string_lossy() == "pre-commit.sample"),
+        "{samples:?}"
+    );
+}
+
+#[test]
+fn init_template_dir_from_git_config_is_honoured() {
+    let dir = tempfile::tempdir().unwrap();
+    let template = dir.path().join("template");
+    std::fs::create_dir_all(template.join("hooks")).unwrap();
+    std::fs::write(template.join("hooks/commit-msg"), "#!/bin/sh\nexit 0\n").unwrap();
+    std::fs::write(
+        dir.path().join(".gitconfig"),
+        format!("[init]\n\ttemplateDir = {}\n", template.display()),
+    )
+    .unwrap();
+    let out = fsi()
+        .current_dir(dir.path())
+        .args(["new", "hooked", "--yes", "--no-types"])
+        .env("HOME", dir.path())
+        .env("XDG_CONFIG_HOME", dir.path().join("xdg"))
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env_remove("GIT_TEMPLATE_DIR")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert!(dir.path().join("hooked/.git/hooks/commit-msg").is_file());
+}

@@ -5,6 +5,7 @@
 //! and [`git_init`] makes the first commit. Nothing here prints or prompts.
 
 mod gates;
+mod git;
 mod render;
 
 use std::path::{Path, PathBuf};
@@ -13,6 +14,7 @@ use include_dir::{Dir, include_dir};
 use serde::{Deserialize, Serialize};
 
 pub use gates::{Condition, Gate};
+pub use git::{GitFile, git_init, git_init_files};
 pub use render::ScaffoldError;
 
 /// The skeleton tree, embedded at build time (build.rs re-runs when files are added).
@@ -378,204 +380,6 @@ pub fn write_new(path: &Path, contents: &[u8], executable: bool) -> std::io::Res
         .mode(if executable { 0o755 } else { 0o644 })
         .open(path)?;
     f.write_all(contents)
-}
-
-/// `git init` with branch `main`, everything added, and a first commit.
-pub fn git_init(root: &Path, message: &str) -> Result<String, ScaffoldError> {
-    git_commit_first(root, message, None)
-}
-
-/// One file of a new project, as [`git_init_files`] commits it.
-#[derive(Debug, Clone, Copy)]
-pub struct GitFile<'a> {
-    /// Relative to the root, `/`-separated.
-    pub path: &'a str,
-    pub contents: &'a [u8],
-    pub executable: bool,
-}
-
-/// [`git_init`] for a project whose files fsi has just written and still holds in memory:
-/// blobs come from memory and index entries from one `stat` each, instead of libgit2 reading
-/// every file back and looking up `.gitattributes` filters for it. Ignored files (`.env`) are
-/// left out, as `git add` would.
-pub fn git_init_files(
-    root: &Path,
-    message: &str,
-    files: &[GitFile<'_>],
-) -> Result<String, ScaffoldError> {
-    git_commit_first(root, message, Some(files))
-}
-
-fn git_commit_first(
-    root: &Path,
-    message: &str,
-    files: Option<&[GitFile<'_>]>,
-) -> Result<String, ScaffoldError> {
-    let git = |source: git2::Error| ScaffoldError::Git {
-        path: root.to_path_buf(),
-        source,
-    };
-    let mut opts = git2::RepositoryInitOptions::new();
-    opts.initial_head("main");
-    let repo = git2::Repository::init_opts(root, &opts).map_err(git)?;
-    let odb = repo.odb().map_err(git)?;
-    // Objects go to memory first and to disk as one packfile (see `pack_objects`).
-    let mempack = odb.add_new_mempack_backend(1000).map_err(git)?;
-    let mut index = repo.index().map_err(git)?;
-    let mut blobs: std::collections::BTreeMap<git2::Oid, &[u8]> = Default::default();
-    // With the files in memory, the blobs go into the pack below without ever being in the
-    // object store: libgit2 must accept index entries and trees naming them without looking
-    // them up. The option is process-wide, so it is restored when this function returns.
-    let _relaxed = files.map(|_| RelaxedObjectChecks::new());
-    match files {
-        None => index
-            .add_all(["*"], git2::IndexAddOption::DEFAULT, None)
-            .map_err(git)?,
-        Some(files) => {
-            use std::os::unix::fs::MetadataExt;
-            for f in files {
-                if repo.is_path_ignored(f.path).map_err(git)? {
-                    continue;
-                }
-                // Only the blob's id: its bytes go from memory straight into the pack, so
-                // libgit2 never checks the object store for them (one `stat` per blob).
-                let id = git2::Oid::hash_object(git2::ObjectType::Blob, f.contents).map_err(git)?;
-                blobs.insert(id, f.contents);
-                let meta = fs_err::symlink_metadata(root.join(f.path)).map_err(|source| {
-                    ScaffoldError::Io {
-                        path: root.join(f.path),
-                        source,
-                    }
-                })?;
-                let entry = git2::IndexEntry {
-                    ctime: git2::IndexTime::new(meta.ctime() as i32, meta.ctime_nsec() as u32),
-                    mtime: git2::IndexTime::new(meta.mtime() as i32, meta.mtime_nsec() as u32),
-                    dev: meta.dev() as u32,
-                    ino: meta.ino() as u32,
-                    mode: if f.executable { 0o100755 } else { 0o100644 },
-                    uid: meta.uid(),
-                    gid: meta.gid(),
-                    file_size: meta.len() as u32,
-                    id,
-                    flags: f.path.len().min(0xfff) as u16,
-                    flags_extended: 0,
-                    path: f.path.as_bytes().to_vec(),
-                };
-                index.add(&entry).map_err(git)?;
-            }
-        }
-    }
-    let tree_id = index.write_tree().map_err(git)?;
-    let tree = repo.find_tree(tree_id).map_err(git)?;
-    let sig = repo
-        .signature()
-        .or_else(|_| git2::Signature::now("fsi", "fsi@localhost"))
-        .map_err(git)?;
-    // Create the commit object first; HEAD moves only once the pack is on disk.
-    let oid = repo
-        .commit(None, &sig, &sig, message, &tree, &[])
-        .map_err(git)?;
-    let mut objects = vec![oid, tree_id];
-    tree.walk(git2::TreeWalkMode::PreOrder, |_, entry| {
-        objects.push(entry.id());
-        git2::TreeWalkResult::Ok
-    })
-    .map_err(git)?;
-    let pack = pack_objects(&odb, objects, &blobs).map_err(git)?;
-    {
-        use std::io::Write;
-        let mut writer = odb.packwriter().map_err(git)?;
-        writer.write_all(&pack).map_err(|e| ScaffoldError::Io {
-            path: root.join(".git/objects/pack"),
-            source: e,
-        })?;
-        writer.commit().map_err(git)?;
-    }
-    mempack.reset().map_err(git)?;
-    index.write().map_err(git)?;
-    repo.reference("refs/heads/main", oid, true, message)
-        .map_err(git)?;
-    Ok(oid.to_string()[..7].to_string())
-}
-
-/// libgit2's strict object creation off for as long as any of these lives (counted, so that
-/// concurrent first commits in one process do not switch it back on under each other).
-struct RelaxedObjectChecks;
-
-static RELAXED: std::sync::Mutex<usize> = std::sync::Mutex::new(0);
-
-impl RelaxedObjectChecks {
-    fn new() -> RelaxedObjectChecks {
-        let mut n = RELAXED.lock().unwrap_or_else(|e| e.into_inner());
-        if *n == 0 {
-            git2::opts::strict_object_creation(false);
-        }
-        *n += 1;
-        RelaxedObjectChecks
-    }
-}
-
-impl Drop for RelaxedObjectChecks {
-    fn drop(&mut self) {
-        let mut n = RELAXED.lock().unwrap_or_else(|e| e.into_inner());
-        *n -= 1;
-        if *n == 0 {
-            git2::opts::strict_object_creation(true);
-        }
-    }
-}
-
-/// The given objects of `odb` as a version-2 packfile with no deltas: a fresh project's objects
-/// are all distinct, so libgit2's delta search (what `git_mempack_dump` runs) costs more than it
-/// saves. libgit2's pack writer indexes the stream and checks its trailing SHA-1. (The mempack
-/// backend cannot be enumerated, so the caller lists the objects: the commit and its tree.)
-fn pack_objects(
-    odb: &git2::Odb<'_>,
-    mut oids: Vec<git2::Oid>,
-    in_memory: &std::collections::BTreeMap<git2::Oid, &[u8]>,
-) -> Result<Vec<u8>, git2::Error> {
-    use sha1::Digest;
-    use std::io::Write;
-    oids.sort();
-    oids.dedup();
-    let mut out = Vec::with_capacity(64 * 1024);
-    out.extend_from_slice(b"PACK");
-    out.extend_from_slice(&2u32.to_be_bytes());
-    out.extend_from_slice(&(oids.len() as u32).to_be_bytes());
-    for oid in oids {
-        let read;
-        let (kind, data): (u8, &[u8]) = match in_memory.get(&oid) {
-            Some(data) => (3, data),
-            None => {
-                read = odb.read(oid)?;
-                let kind = match read.kind() {
-                    git2::ObjectType::Commit => 1,
-                    git2::ObjectType::Tree => 2,
-                    git2::ObjectType::Blob => 3,
-                    git2::ObjectType::Tag => 4,
-                    _ => return Err(git2::Error::from_str("unexpected object type")),
-                };
-                (kind, read.data())
-            }
-        };
-        // Type and size: 3 bits of type, then the size 4 bits first and 7 bits per byte after.
-        let mut size = data.len();
-        let mut byte = (kind << 4) | (size & 0x0f) as u8;
-        size >>= 4;
-        while size > 0 {
-            out.push(byte | 0x80);
-            byte = (size & 0x7f) as u8;
-            size >>= 7;
-        }
-        out.push(byte);
-        let mut z = flate2::write::ZlibEncoder::new(&mut out, flate2::Compression::fast());
-        z.write_all(data)
-            .and_then(|_| z.finish().map(|_| ()))
-            .map_err(|e| git2::Error::from_str(&e.to_string()))?;
-    }
-    let digest = sha1::Sha1::digest(&out);
-    out.extend_from_slice(&digest);
-    Ok(out)
 }
 
 /// A fresh 256-bit secret as 64 hex characters.
