@@ -147,10 +147,12 @@ impl ShellCommand {
     /// Run to completion, timeout or cancellation. Never leaves processes of its group behind.
     ///
     /// Everything happens on the calling thread: one `poll` loop reads stdout and stderr, wakes
-    /// on SIGCHLD (a self-pipe registered once per thread, see [`ChildWake::for_thread`]) to
-    /// notice the shell's exit, and handles the timeout and cancellation checks. No helper threads: a thread
-    /// hand-off per event costs a scheduler round trip, which on a busy machine is most of the
-    /// per-command overhead.
+    /// when the shell exits (its pidfd becomes readable; without pidfds, a SIGCHLD self-pipe
+    /// registered once per thread, see [`ChildWake::for_thread`]), and handles the timeout and
+    /// cancellation checks. No helper threads: a thread hand-off per event costs a scheduler
+    /// round trip, which on a busy machine is most of the per-command overhead. For the same
+    /// reason fsi holds a write end of each pipe until the shell is reaped: the shell's exit then
+    /// wakes the loop once, not twice (the pipes' hang-up, then the exit).
     pub fn run(&self, cancel: &Cancel) -> Result<Output, SpawnError> {
         use std::os::unix::process::CommandExt;
         let start = Instant::now();
@@ -177,27 +179,39 @@ impl ShellCommand {
             .arg(&self.script)
             .current_dir(&self.cwd)
             .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
             .process_group(0);
+        let spawn_error = |source| SpawnError {
+            cwd: self.cwd.clone(),
+            source,
+        };
+        let (out, out_w) = Capture::pipe().map_err(spawn_error)?;
+        let (err, err_w) = Capture::pipe().map_err(spawn_error)?;
+        cmd.stdout(out_w).stderr(err_w);
         for (k, v) in &self.env {
             cmd.env(k, v);
         }
-        // Stale wake-ups (SIGCHLDs of earlier commands or other children) are dropped before the
-        // spawn; any left would only cost one extra loop turn, as the loop re-checks the child.
-        let wake = ChildWake::for_thread();
+        // The shell's exit is watched through a pidfd where the kernel has them (Linux ≥ 5.3),
+        // else through SIGCHLD. Stale SIGCHLD wake-ups (of earlier commands or other children)
+        // are dropped before the spawn; any left would only cost one extra loop turn, as the
+        // loop re-checks the child.
+        let use_pidfd = pidfd::available();
+        let wake = if use_pidfd {
+            None
+        } else {
+            ChildWake::for_thread()
+        };
         if let Some(w) = &wake {
             w.drain();
         }
-        let mut child = cmd.spawn().map_err(|source| SpawnError {
-            cwd: self.cwd.clone(),
-            source,
-        })?;
+        let mut child = cmd.spawn().map_err(spawn_error)?;
+        drop(cmd); // closes our copies of the child's ends (but not the held ones)
         let pid = child.id() as i32;
+        let exit = if use_pidfd { pidfd::open(pid) } else { None };
         let mut io = Io {
-            out: Capture::new(child.stdout.take().map(OwnedFd::from)),
-            err: Capture::new(child.stderr.take().map(OwnedFd::from)),
+            out,
+            err,
             wake,
+            exit,
         };
 
         let deadline = self.timeout.map(|t| start + t);
@@ -236,8 +250,11 @@ impl ShellCommand {
             let _ = killpg(Pid::from_raw(pid), Signal::SIGKILL);
             wait_group_gone(pid, Duration::from_secs(1));
         }
-        // A process that escaped the group (setsid) could hold the pipes open forever; don't
-        // wait for it longer than a moment.
+        // Now the pipes may end: let go of our write ends, then read to end of file. A process
+        // that escaped the group (setsid) could hold them open forever; don't wait for it longer
+        // than a moment.
+        io.out.release();
+        io.err.release();
         let drain_until = Instant::now() + Duration::from_secs(2);
         while io.out.open() || io.err.open() {
             let now = Instant::now();
@@ -314,6 +331,34 @@ fn resolve_bash(path: Option<String>) -> Option<PathBuf> {
     found
 }
 
+/// Process file descriptors (Linux): a pidfd polls readable when its process exits, so the run
+/// loop needs no SIGCHLD handler, whose delivery and self-pipe write and drain cost a handful of
+/// system calls per command.
+mod pidfd {
+    use std::os::fd::OwnedFd;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    /// Cleared on the first failure (an older kernel, or a sandbox that forbids the call).
+    static WORKS: AtomicBool = AtomicBool::new(cfg!(target_os = "linux"));
+
+    pub fn available() -> bool {
+        WORKS.load(Ordering::Relaxed)
+    }
+
+    pub fn open(pid: i32) -> Option<OwnedFd> {
+        #[cfg(target_os = "linux")]
+        {
+            let pid = rustix::process::Pid::from_raw(pid)?;
+            match rustix::process::pidfd_open(pid, rustix::process::PidfdFlags::empty()) {
+                Ok(fd) => return Some(fd),
+                Err(_) => WORKS.store(false, Ordering::Relaxed),
+            }
+        }
+        let _ = pid;
+        None
+    }
+}
+
 /// A self-pipe written on every SIGCHLD, so `poll` wakes when the shell exits. One per thread
 /// that runs commands, registered on its first command and kept until the thread ends
 /// (unregistered and closed on drop): a socketpair and a signal-hook registry update per
@@ -353,18 +398,32 @@ impl Drop for ChildWake {
     }
 }
 
-/// One captured stream: the pipe (until EOF) and the bytes read so far, capped.
+/// One captured stream: the pipe's read end (until EOF), a write end held until the shell is
+/// reaped, and the bytes read so far, capped.
 struct Capture {
     file: Option<std::fs::File>,
+    hold: Option<OwnedFd>,
     buf: Vec<u8>,
 }
 
 impl Capture {
-    fn new(fd: Option<OwnedFd>) -> Capture {
-        Capture {
-            file: fd.map(std::fs::File::from),
-            buf: Vec::new(),
-        }
+    /// A pipe for one stream: the capture, and the write end for the child.
+    fn pipe() -> std::io::Result<(Capture, Stdio)> {
+        let (read, write) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)?;
+        let hold = write.try_clone()?;
+        Ok((
+            Capture {
+                file: Some(read.into()),
+                hold: Some(hold),
+                buf: Vec::new(),
+            },
+            Stdio::from(write),
+        ))
+    }
+
+    /// Close the held write end, so the pipe reaches end of file once the child's copies close.
+    fn release(&mut self) {
+        self.hold = None;
     }
 
     fn open(&self) -> bool {
@@ -394,6 +453,8 @@ struct Io {
     out: Capture,
     err: Capture,
     wake: Option<Rc<ChildWake>>,
+    /// The shell's pidfd: readable once it has exited.
+    exit: Option<OwnedFd>,
 }
 
 impl Io {
@@ -404,7 +465,7 @@ impl Io {
 
     /// Wait up to `limit` for output or a SIGCHLD, reading what arrived.
     fn pump(&mut self, limit: Duration) {
-        if self.wake.is_none() {
+        if self.wake.is_none() && self.exit.is_none() {
             // Without the self-pipe, exit is only noticed between polls: keep them short.
             let cap = if self.out.open() || self.err.open() {
                 5
@@ -423,7 +484,12 @@ impl Io {
     }
 
     fn poll_and_read(&mut self, with_wake: bool, limit: Duration) {
-        let wake = self.wake.as_ref().filter(|_| with_wake);
+        let wake = match (&self.exit, &self.wake) {
+            _ if !with_wake => None,
+            (Some(pidfd), _) => Some(pidfd.as_fd()),
+            (None, Some(w)) => Some(w.read.as_fd()),
+            (None, None) => None,
+        };
         let mut fds: Vec<PollFd<'_>> = Vec::with_capacity(3);
         let mut slots = [usize::MAX; 3]; // out, err, wake -> index in fds
         if let Some(f) = &self.out.file {
@@ -436,7 +502,7 @@ impl Io {
         }
         if let Some(w) = wake {
             slots[2] = fds.len();
-            fds.push(PollFd::new(w.read.as_fd(), PollFlags::POLLIN));
+            fds.push(PollFd::new(w, PollFlags::POLLIN));
         }
         if fds.is_empty() {
             std::thread::sleep(limit);
@@ -554,6 +620,44 @@ mod tests {
         assert_eq!(out.termination, Termination::Exited(3));
         assert_eq!(out.stdout, "out\n");
         assert_eq!(out.stderr, "err\n");
+    }
+
+    #[test]
+    fn output_larger_than_a_pipe_buffer_and_reopened_std_streams_are_captured() {
+        let out = sh("head -c 300000 /dev/zero | tr '\\0' x; echo a >&2; echo b > /dev/stderr")
+            .run(&Cancel::new())
+            .unwrap();
+        assert!(out.success(), "{out:?}");
+        assert_eq!(out.stdout.len(), 300_000);
+        assert!(out.stdout.bytes().all(|b| b == b'x'));
+        assert_eq!(out.stderr, "a\nb\n");
+    }
+
+    #[test]
+    fn a_command_that_closes_its_output_still_times_out() {
+        let out = sh("exec >&- 2>&-; sleep 30")
+            .timeout(Some(Duration::from_millis(200)))
+            .grace(Duration::from_millis(100))
+            .run(&Cancel::new())
+            .unwrap();
+        assert_eq!(out.termination, Termination::TimedOut);
+        assert!(out.duration < Duration::from_secs(5), "{:?}", out.duration);
+    }
+
+    #[test]
+    fn exit_is_noticed_promptly_with_the_write_ends_held() {
+        // fsi holds write ends of the pipes until the shell is reaped: the loop must wake on the
+        // exit itself, not on a hang-up that cannot come, nor wait for a poll slice to lapse.
+        // Without a working exit watch every command would last at least one 25 ms poll slice.
+        let quick = (0..20)
+            .map(|_| sh("true").run(&Cancel::new()).unwrap())
+            .inspect(|out| assert!(out.success()))
+            .filter(|out| out.duration < Duration::from_millis(20))
+            .count();
+        assert!(
+            quick >= 10,
+            "only {quick} of 20 commands ended within 20 ms"
+        );
     }
 
     #[test]

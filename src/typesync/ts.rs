@@ -125,13 +125,19 @@ fn render(v: &Views, t: &Ty, view: View, on_ref: &mut dyn FnMut(DeclId)) -> (Str
             let mut parts: Vec<String> = Vec::new();
             let mut null = false;
             for t in ts.iter() {
-                let (s, _) = render(v, t, view, on_ref);
-                for p in split_union(&s) {
+                let (s, is_union) = render(v, t, view, on_ref);
+                // Only a member that rendered as a union needs splitting into its parts.
+                let mut add = |p: String| {
                     if p == "null" {
                         null = true;
                     } else if !parts.contains(&p) {
                         parts.push(p);
                     }
+                };
+                if is_union {
+                    split_union(&s).into_iter().for_each(&mut add);
+                } else {
+                    add(s);
                 }
             }
             if parts.iter().any(|p| p == "unknown") {
@@ -244,13 +250,20 @@ fn fields_text(
     extra: bool,
     on_ref: &mut dyn FnMut(DeclId),
 ) -> String {
-    let mut s = String::new();
+    let mut s = String::with_capacity(fields.len() * 40);
     for f in fields {
-        s.push_str(&jsdoc(&f.doc, "  "));
-        let ro = if f.readonly { "readonly " } else { "" };
-        let opt = if f.optional { "?" } else { "" };
-        let t = ts_type(v, &f.ty, view, on_ref);
-        s.push_str(&format!("  {ro}{}{opt}: {t};\n", prop_key(&f.key)));
+        if f.doc.is_some() {
+            s.push_str(&jsdoc(&f.doc, "  "));
+        }
+        s.push_str(if f.readonly { "  readonly " } else { "  " });
+        if is_ident(&f.key) {
+            s.push_str(&f.key);
+        } else {
+            s.push_str(&json_str(&f.key));
+        }
+        s.push_str(if f.optional { "?: " } else { ": " });
+        s.push_str(&ts_type(v, &f.ty, view, on_ref));
+        s.push_str(";\n");
     }
     if extra {
         s.push_str("  [key: string]: unknown;\n");
