@@ -7,6 +7,21 @@ use std::path::Path;
 /// Write `contents` to `path` atomically: a temporary file in the same directory, fsync, rename.
 /// Parent directories are created. If `executable` is set the file gets mode 0755, else 0644.
 pub fn write_atomic(path: &Path, contents: &[u8], executable: bool) -> std::io::Result<()> {
+    write_atomic_with(path, contents, executable, true)
+}
+
+/// [`write_atomic`] without the `fsync`: for output that can be regenerated at any time, where
+/// readers must never see a torn file but surviving a power cut is not worth a disk flush per file.
+pub fn write_atomic_unsynced(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    write_atomic_with(path, contents, false, false)
+}
+
+fn write_atomic_with(
+    path: &Path,
+    contents: &[u8],
+    executable: bool,
+    durable: bool,
+) -> std::io::Result<()> {
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
@@ -16,7 +31,9 @@ pub fn write_atomic(path: &Path, contents: &[u8], executable: bool) -> std::io::
         .prefix(".fsi-tmp-")
         .tempfile_in(dir)?;
     tmp.write_all(contents)?;
-    tmp.as_file().sync_all()?;
+    if durable {
+        tmp.as_file().sync_all()?;
+    }
     {
         use std::os::unix::fs::PermissionsExt;
         let mode = if executable { 0o755 } else { 0o644 };

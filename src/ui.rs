@@ -37,6 +37,12 @@ impl Ui {
         println!("{}", line.as_ref());
     }
 
+    /// Whether progress output (info lines, groups, bars) is all suppressed: `--quiet` outside
+    /// GitHub Actions. Callers may then skip building the lines at all.
+    pub fn silent(&self) -> bool {
+        self.quiet && !self.github_actions
+    }
+
     /// Human progress information: stderr, suppressed by `--quiet`.
     pub fn info(&self, line: impl AsRef<str>) {
         if !self.quiet {

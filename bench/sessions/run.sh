@@ -38,9 +38,34 @@ hyperfine --warmup 1 --runs 5 --export-json run.json \
   "bash shells.sh" >/dev/null
 read -r FSI_RUN JUST_RUN BASH_LOOP < <(json run.json)
 
-python3 - "$N" "$VALIDATE" "$PLAN" "$PLAN_JSON" "$FSI_RUN" "$JUST_RUN" "$BASH_LOOP" "$(just --version)" "$(nproc)" <<'PY'
+# The same two commands again, interleaved: hyperfine runs all of one command before the other,
+# and on a shared machine the speed drifts over tens of seconds. Alternating fsi and just (in
+# alternating order) and comparing each round's pair cancels that drift; the median of the
+# per-round ratios is the figure the target is judged on.
+read -r PAIRED_RATIO PAIRED_FSI PAIRED_JUST < <(python3 - "$FSI" "${ROUNDS:-12}" <<'PY'
+import shutil, statistics, subprocess, sys, time
+fsi, rounds = sys.argv[1], int(sys.argv[2])
+cmds = {"fsi": [fsi, "run", "--all", "--no-commit", "-q"], "just": ["just", "--quiet", "all"]}
+def once(name):
+    shutil.rmtree(".fsi", ignore_errors=True)
+    t = time.perf_counter()
+    subprocess.run(cmds[name], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+    return time.perf_counter() - t
+once("fsi"); once("just")  # warm-up
+pairs = []
+for r in range(rounds):
+    order = ["fsi", "just"] if r % 2 == 0 else ["just", "fsi"]
+    got = {name: once(name) for name in order}
+    pairs.append((got["fsi"], got["just"]))
+ratio = statistics.median(f / j for f, j in pairs)
+print(ratio, statistics.median(f for f, _ in pairs) * 1000, statistics.median(j for _, j in pairs) * 1000)
+PY
+)
+
+python3 - "$N" "$VALIDATE" "$PLAN" "$PLAN_JSON" "$FSI_RUN" "$JUST_RUN" "$BASH_LOOP" "$(just --version)" "$(nproc)" "$PAIRED_RATIO" "$PAIRED_FSI" "$PAIRED_JUST" <<'PY'
 import sys
 n = int(sys.argv[1]); v, p, pj, f, j, b = map(float, sys.argv[2:8]); jv, cores = sys.argv[8], sys.argv[9]
+pr, pf, pjust = map(float, sys.argv[10:13])
 per = lambda t: t / n
 print(f"sessions: {n}   ({jv}, {cores} cores)")
 print()
@@ -53,7 +78,11 @@ print(f"| `fsi run --all --no-commit`, per check | {per(f):.3f} ms |")
 print(f"| `just all` (same DAG, same shell), per recipe | {per(j):.3f} ms |")
 print(f"| per-check difference fsi - just | {per(f - j):+.3f} ms |")
 print(f"| bash loop, `bash -o pipefail -c true`, per command (context) | {per(b):.3f} ms |")
+print(f"| interleaved rounds: `fsi run --all`, per check (median) | {per(pf):.3f} ms |")
+print(f"| interleaved rounds: `just all`, per recipe (median) | {per(pjust):.3f} ms |")
 print()
-print(f"ratio fsi/just per check: {f / j:.2f}")
+print(f"ratio fsi/just per check (hyperfine means): {f / j:.2f}")
+print(f"ratio fsi/just per check (median of interleaved rounds): {pr:.2f}")
+print(f"per-check target (no worse than just, interleaved): {'met' if pr <= 1.0 else 'NOT met'}")
 print(f"validate + plan target (<= 20 ms): {'met' if p <= 20 else 'NOT met'}")
 PY

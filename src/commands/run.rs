@@ -135,6 +135,9 @@ impl Printer<'_> {
 
 impl Observer for Printer<'_> {
     fn event(&self, event: &Event<'_>) {
+        if self.ui.silent() {
+            return; // every line below would be dropped (and the bar is hidden)
+        }
         match event {
             Event::SessionStarted { id, title } => {
                 self.bar.set_message(id.to_string());

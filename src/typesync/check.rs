@@ -134,7 +134,9 @@ fn mirrors_of(text: &str) -> Option<String> {
         .then(|| m.trim().to_string())
 }
 
-fn generated_on_disk(dir: &Path) -> Vec<(PathBuf, String)> {
+/// Generated `.ts` files in `dir` (those with a MIRRORS header) other than `skip`, which are
+/// known already and not read again.
+fn generated_on_disk(dir: &Path, skip: &BTreeSet<PathBuf>) -> Vec<(PathBuf, String)> {
     let mut out = Vec::new();
     if !dir.is_dir() {
         return out;
@@ -147,6 +149,7 @@ fn generated_on_disk(dir: &Path) -> Vec<(PathBuf, String)> {
     {
         if e.file_type().is_file()
             && e.path().extension().is_some_and(|x| x == "ts")
+            && !skip.contains(e.path())
             && let Ok(text) = fs_err::read_to_string(e.path())
             && let Some(m) = mirrors_of(&text)
         {
@@ -219,17 +222,22 @@ pub fn check(project_root: &Path, generated: &Generated) -> Drift {
             declarations: decls,
         });
     }
+    drift.orphaned = orphans(project_root, generated);
+    drift
+}
+
+/// Generated files on disk that this run does not produce (their module is gone or no longer
+/// declares anything).
+fn orphans(project_root: &Path, generated: &Generated) -> Vec<Orphan> {
     let out_abs = abs(project_root, &generated.out_dir);
     let expected: BTreeSet<PathBuf> = generated
         .files
         .keys()
         .map(|p| abs(project_root, p))
         .collect();
-    for (p, mirrors) in generated_on_disk(&out_abs) {
-        if expected.contains(&p) {
-            continue;
-        }
-        drift.orphaned.push(Orphan {
+    let mut found = Vec::new();
+    for (p, mirrors) in generated_on_disk(&out_abs, &expected) {
+        found.push(Orphan {
             source_gone: !project_root.join(&mirrors).exists(),
             path: if generated.out_dir.is_absolute() {
                 p
@@ -239,7 +247,7 @@ pub fn check(project_root: &Path, generated: &Generated) -> Drift {
             mirrors,
         });
     }
-    drift
+    found
 }
 
 /// Write the generated files that differ from disk (atomically) and remove generated files whose
@@ -252,7 +260,9 @@ pub fn write(project_root: &Path, generated: &Generated) -> Result<WriteReport, 
             report.unchanged += 1;
             continue;
         }
-        crate::fsutil::write_atomic(&p, text.as_bytes(), false).map_err(|source| {
+        // Atomic, not fsynced: generated output is reproducible, and `--check` notices a file
+        // a power cut left behind short.
+        crate::fsutil::write_atomic_unsynced(&p, text.as_bytes()).map_err(|source| {
             TypesError::Write {
                 path: p.clone(),
                 source,
@@ -260,8 +270,7 @@ pub fn write(project_root: &Path, generated: &Generated) -> Result<WriteReport, 
         })?;
         report.written.push(path.clone());
     }
-    let drift = check(project_root, generated);
-    for o in drift.orphaned {
+    for o in orphans(project_root, generated) {
         let p = abs(project_root, &o.path);
         fs_err::remove_file(&p).map_err(|source| TypesError::Write {
             path: p.clone(),
