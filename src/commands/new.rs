@@ -42,11 +42,6 @@ pub struct NewArgs {
 }
 
 pub fn run(ctx: &Ctx, args: NewArgs) -> CmdResult {
-    // mimalloc asks for transparent huge pages, which pays off for the large heaps of `fsi
-    // types` but not here: `fsi new` touches a few megabytes once, and every first touch of a
-    // 2 MiB huge page zeroes all of it (perf: ~13 % of the run in `clear_page_erms`).
-    #[cfg(target_os = "linux")]
-    let _ = nix::sys::prctl::set_thp_disable(true);
     let ui = ctx.ui;
     let ask = ui.interactive && !args.yes;
 
