@@ -9,17 +9,15 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 RUNS=${2:-30}
 WORK=bench/work/scaffold
-# This machine's ext4 has no journal, and there ext4 will not reuse an inode freed in the last
-# ~30 s: right after a large `rm -rf`, every file creation scans past the freed inodes (perf shows
-# `recently_deleted` and `find_get_block_common`), which adds 5–10 ms of system time to writing a
-# project. No tool's users create projects in the middle of deletion storms, so the timed runs
-# never delete anything: each run writes into a fresh directory and the outputs go at the end,
-# and a leftover tree from an earlier run is removed first with a pause after it.
-if [ -e "$WORK" ]; then
-  rm -rf "$WORK"
-  echo "removed an earlier $WORK; waiting 31 s for ext4's recently-deleted window" >&2
-  sleep 31
-fi
+# Where the projects are written: a tmpfs by default (override with BENCH_OUT=DIR). This machine's
+# ext4 has no journal, and there ext4 skips inodes freed in the last minutes (up to ~6 min while
+# their inode blocks are still dirty) when it allocates new ones: after a large `rm -rf`, every
+# file creation scans past the freed inodes (`recently_deleted`, `find_get_block_common` at the
+# top of perf), which made writing a project up to 4× slower depending on what was deleted
+# before — for every tool, but it swamps fsi's few milliseconds. Journaled filesystems, which
+# users have, do not do this; a tmpfs gives reproducible figures. Nothing is deleted inside the
+# timed loop either way.
+rm -rf "$WORK"
 mkdir -p "$WORK"
 export SSL_CERT_FILE=${SSL_CERT_FILE:-/etc/ssl/certs/ca-certificates.crt}
 
@@ -69,8 +67,15 @@ for dirpath, _, files in os.walk(ref):
 PY
 
 # Every run (warm-ups too) gets a new empty directory, reached through the `cur` symlink.
-OUT=$PWD/$WORK/out
+if [ -n "${BENCH_OUT:-}" ]; then
+  OUT=$(mktemp -d -p "$BENCH_OUT" fsi-bench.XXXXXX)
+elif [ -w /dev/shm ]; then
+  OUT=$(mktemp -d -p /dev/shm fsi-bench.XXXXXX)
+else
+  OUT=$PWD/$WORK/out
+fi
 mkdir -p "$OUT"
+echo "output directory: $OUT ($(df -T "$OUT" | awk 'NR==2 {print $2}'))"
 PREP="ln -sfn \$(mktemp -d -p $OUT) $OUT/cur"
 hyperfine --style basic --warmup 3 --runs "$RUNS" --export-json "$WORK/results.json" \
   --prepare "$PREP" \
