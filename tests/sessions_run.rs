@@ -1,43 +1,27 @@
 //! `fsi run` and `fsi session …` end to end: temp dirs, real git repositories, real processes.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use assert_cmd::Command;
 
-struct Project {
-    dir: tempfile::TempDir,
+mod common;
+
+use common::project::{TempProject as Project, alive, wait_for};
+
+/// What these tests add to the shared temp project: a plan-only constructor, the CLI with a
+/// timeout, and the git log.
+trait RunProject {
+    fn new_plan(plan: &str) -> Self;
+    fn fsi(&self) -> Command;
+    fn log(&self) -> Vec<String>;
 }
 
-impl Project {
-    fn new(plan: &str) -> Project {
-        let dir = tempfile::tempdir().unwrap();
-        let repo = git2::Repository::init(dir.path()).unwrap();
-        let mut cfg = repo.config().unwrap();
-        cfg.set_str("user.name", "Test").unwrap();
-        cfg.set_str("user.email", "test@example.com").unwrap();
-        let p = Project { dir };
-        p.write("sessions/plan.xml", plan);
-        p
-    }
-
-    fn root(&self) -> &Path {
-        self.dir.path()
-    }
-
-    fn path(&self, rel: &str) -> PathBuf {
-        self.root().join(rel)
-    }
-
-    fn write(&self, rel: &str, text: &str) {
-        let p = self.path(rel);
-        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-        std::fs::write(p, text).unwrap();
-    }
-
-    fn read(&self, rel: &str) -> String {
-        std::fs::read_to_string(self.path(rel)).unwrap()
+impl RunProject for Project {
+    /// A project whose only session file is `sessions/plan.xml`.
+    fn new_plan(plan: &str) -> Project {
+        Project::new(&[("sessions/plan.xml", plan)])
     }
 
     fn fsi(&self) -> Command {
@@ -47,21 +31,6 @@ impl Project {
             .env("NO_COLOR", "1")
             .timeout(Duration::from_secs(60));
         c
-    }
-
-    fn state(&self) -> serde_json::Value {
-        serde_json::from_str(&self.read(".fsi/state.json")).unwrap()
-    }
-
-    fn status(&self, id: &str) -> String {
-        self.state()["sessions"][id]["status"]
-            .as_str()
-            .unwrap_or("pending")
-            .to_string()
-    }
-
-    fn repo(&self) -> git2::Repository {
-        git2::Repository::open(self.root()).unwrap()
     }
 
     /// Messages of all commits, newest first.
@@ -89,28 +58,6 @@ fn stderr(out: &std::process::Output) -> String {
 
 fn stdout(out: &std::process::Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-/// A process exists and is not a zombie.
-fn alive(pid: i32) -> bool {
-    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
-        Ok(stat) => {
-            let state = stat
-                .rsplit_once(')')
-                .and_then(|(_, rest)| rest.split_whitespace().next())
-                .unwrap_or("");
-            state != "Z" && state != "X"
-        }
-        Err(_) => false,
-    }
-}
-
-fn wait_for(path: &Path, limit: Duration) {
-    let start = Instant::now();
-    while !path.exists() {
-        assert!(start.elapsed() < limit, "{} never appeared", path.display());
-        std::thread::sleep(Duration::from_millis(20));
-    }
 }
 
 const PROGRESS: &str = "# DEMO Progress\n\nIntro text, kept as is.\n\n| Date | Session | Decision | Rationale |\n|------|---------|----------|-----------|\n| 2024-01-01 | BE-01 | Quart | async |\n\n## Repository: api\n\n| Session | Status | Started | Completed | Commit | Notes |\n|---------|--------|---------|-----------|--------|-------|\n| BE-00 | ✅ Complete | 2024-01-01 | 2024-01-01 | `aaaaaaa` | setup |\n| BE-01 | ⬜ Pending | — | — | — | → INT-01 |\n| BE-02 | ⬜ Pending | — | — | — | |\n\n## Session Notes\n\n- trailing notes | with a pipe\n";
@@ -142,7 +89,7 @@ def items():
 
 #[test]
 fn passing_session_commits_with_trailer_and_updates_only_its_progress_row() {
-    let p = Project::new(PASSING);
+    let p = Project::new_plan(PASSING);
     p.write("docs/progress/DEMO_PROGRESS.md", PROGRESS);
     std::fs::create_dir_all(p.path("api")).unwrap();
     let out = p.fsi().args(["run", "BE-01"]).output().unwrap();
@@ -207,7 +154,7 @@ fn passing_session_commits_with_trailer_and_updates_only_its_progress_row() {
 
 #[test]
 fn failing_gate_retries_prints_action_on_fail_and_stops() {
-    let p = Project::new(
+    let p = Project::new_plan(
         r#"
 <session id="INT-01" project="DEMO">
   <integration_gate enabled="true" retries="2" interval="50ms" max_backoff="60ms">
@@ -240,7 +187,7 @@ fn failing_gate_retries_prints_action_on_fail_and_stops() {
 
 #[test]
 fn timing_out_gate_kills_the_whole_process_group() {
-    let p = Project::new(
+    let p = Project::new_plan(
         r#"
 <session id="BE-09" project="DEMO">
   <integration_gate enabled="true" timeout="1500ms" retries="0">
@@ -267,7 +214,7 @@ fn timing_out_gate_kills_the_whole_process_group() {
 
 #[test]
 fn expected_text_forms() {
-    let p = Project::new(
+    let p = Project::new_plan(
         r#"
 <session id="CHK-01" project="DEMO">
   <verification>
@@ -342,7 +289,7 @@ fn expected_text_forms() {
 
 #[test]
 fn forbidden_patterns_are_grepped_in_the_sessions_files() {
-    let p = Project::new(
+    let p = Project::new_plan(
         r#"
 <session id="BE-03" project="DEMO">
   <tasks>
@@ -384,7 +331,7 @@ fn create_never_overwrites_a_different_file_without_force() {
   </tasks>
 </session>
 "#;
-    let p = Project::new(plan);
+    let p = Project::new_plan(plan);
     p.write("src/types.ts", "// user edit\n");
     let out = p.fsi().args(["run", "FE-02"]).output().unwrap();
     assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
@@ -409,7 +356,7 @@ fn create_never_overwrites_a_different_file_without_force() {
 
 #[test]
 fn manual_steps_fail_without_a_tty_unless_accepted() {
-    let p = Project::new(
+    let p = Project::new_plan(
         r#"
 <session id="INT-02" project="DEMO">
   <tasks>
@@ -432,7 +379,7 @@ fn manual_steps_fail_without_a_tty_unless_accepted() {
 
 #[test]
 fn sigint_during_a_run_leaves_state_consistent_and_the_session_incomplete() {
-    let p = Project::new(
+    let p = Project::new_plan(
         r#"
 <session id="A-01" project="DEMO">
   <verification><check name="quick" command="true">exit 0</check></verification>
@@ -499,7 +446,7 @@ fn sigint_during_a_run_leaves_state_consistent_and_the_session_incomplete() {
 
 #[test]
 fn refusal_names_unmet_dependencies_and_with_deps_runs_them_first() {
-    let p = Project::new(
+    let p = Project::new_plan(
         r#"
 <session id="BE-01" project="DEMO"></session>
 <session id="BE-02" project="DEMO"><dependencies><requires>BE-01</requires></dependencies></session>
@@ -561,7 +508,7 @@ fn independent_sessions_run_in_parallel_with_jobs() {
             "touch {mine}; for i in $(seq 100); do [ -f {other} ] &amp;&amp; exit 0; sleep 0.05; done; exit 1"
         )
     };
-    let p = Project::new(&format!(
+    let p = Project::new_plan(&format!(
         r#"
 <session id="P-01" project="DEMO">
   <integration_gate enabled="true" retries="0"><check name="meet">{}</check></integration_gate>
@@ -592,7 +539,7 @@ fn independent_sessions_run_in_parallel_with_jobs() {
 
 #[test]
 fn github_actions_groups() {
-    let p = Project::new(r#"<session id="G-01" project="DEMO"></session>"#);
+    let p = Project::new_plan(r#"<session id="G-01" project="DEMO"></session>"#);
     let out = p
         .fsi()
         .env("GITHUB_ACTIONS", "true")
@@ -607,7 +554,7 @@ fn github_actions_groups() {
 
 #[test]
 fn lifecycle_start_checkpoint_complete_rollback() {
-    let p = Project::new(
+    let p = Project::new_plan(
         r#"
 <session id="BE-02" project="DEMO">
   <metadata><title>Orders</title></metadata>

@@ -1,40 +1,28 @@
 //! Services for gates: declared in fsi.toml and named by sessions, started before the gate,
 //! stopped after the session — also when fsi is interrupted.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-struct Project {
-    dir: tempfile::TempDir,
+mod common;
+
+use common::project::{TempProject as Project, alive};
+
+/// What these tests add to the shared temp project: a constructor with fsi.toml and a served
+/// directory, and the CLI run to completion.
+trait ServiceProject {
+    fn with_config(config: &str, plan: &str) -> Self;
+    fn fsi(&self, args: &[&str]) -> std::process::Output;
 }
 
-impl Project {
-    fn new(config: &str, plan: &str) -> Project {
-        let dir = tempfile::tempdir().unwrap();
-        let repo = git2::Repository::init(dir.path()).unwrap();
-        let mut cfg = repo.config().unwrap();
-        cfg.set_str("user.name", "Test").unwrap();
-        cfg.set_str("user.email", "test@example.com").unwrap();
-        let p = Project { dir };
-        p.write("fsi.toml", config);
-        p.write("sessions/plan.xml", plan);
-        p.write("www/index.html", "hello");
-        p
-    }
-
-    fn root(&self) -> &Path {
-        self.dir.path()
-    }
-
-    fn path(&self, rel: &str) -> PathBuf {
-        self.root().join(rel)
-    }
-
-    fn write(&self, rel: &str, text: &str) {
-        let p = self.path(rel);
-        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-        std::fs::write(p, text).unwrap();
+impl ServiceProject for Project {
+    fn with_config(config: &str, plan: &str) -> Project {
+        Project::new(&[
+            ("fsi.toml", config),
+            ("sessions/plan.xml", plan),
+            ("www/index.html", "hello"),
+        ])
     }
 
     fn fsi(&self, args: &[&str]) -> std::process::Output {
@@ -44,28 +32,6 @@ impl Project {
             .env_remove("GITHUB_ACTIONS")
             .output()
             .unwrap()
-    }
-
-    fn status(&self, id: &str) -> String {
-        let text = std::fs::read_to_string(self.path(".fsi/state.json")).unwrap();
-        let v: serde_json::Value = serde_json::from_str(&text).unwrap();
-        v["sessions"][id]["status"]
-            .as_str()
-            .unwrap_or("pending")
-            .to_string()
-    }
-}
-
-fn alive(pid: i32) -> bool {
-    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
-        Ok(stat) => {
-            let state = stat
-                .rsplit_once(')')
-                .and_then(|(_, rest)| rest.split_whitespace().next())
-                .unwrap_or("");
-            state != "Z" && state != "X"
-        }
-        Err(_) => false,
     }
 }
 
@@ -81,15 +47,7 @@ fn wait_dead(pid: i32) -> bool {
 }
 
 fn wait_for(path: &Path) {
-    let start = Instant::now();
-    while !path.exists() {
-        assert!(
-            start.elapsed() < Duration::from_secs(30),
-            "{} never appeared",
-            path.display()
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    common::project::wait_for(path, Duration::from_secs(30));
 }
 
 const CONFIG: &str = r#"
@@ -103,7 +61,7 @@ ready_timeout = "20s"
 
 #[test]
 fn a_session_gets_its_service_for_gate_and_checks_and_it_is_stopped_after() {
-    let p = Project::new(
+    let p = Project::with_config(
         CONFIG,
         r#"
 <session id="WEB-01" project="DEMO">
@@ -140,7 +98,7 @@ fn a_port_override_reaches_the_plan_and_the_service() {
         .local_addr()
         .unwrap()
         .port();
-    let p = Project::new(
+    let p = Project::with_config(
         CONFIG,
         r#"
 <session id="WEB-01" project="DEMO">
@@ -169,7 +127,7 @@ fn a_port_override_reaches_the_plan_and_the_service() {
 
 #[test]
 fn an_unknown_service_is_a_plan_error_with_a_suggestion() {
-    let p = Project::new(
+    let p = Project::with_config(
         CONFIG,
         r#"
 <session id="WEB-01" project="DEMO">
@@ -187,7 +145,7 @@ fn an_unknown_service_is_a_plan_error_with_a_suggestion() {
 
 #[test]
 fn a_service_that_does_not_come_up_fails_the_session_with_its_log() {
-    let p = Project::new(
+    let p = Project::with_config(
         r#"
 [services.api]
 command = "echo 'cannot bind: address in use' >&2; exit 1"
@@ -213,7 +171,7 @@ ready = "tcp://127.0.0.1:1"
 
 #[test]
 fn interrupting_fsi_while_a_service_is_up_leaves_no_process_behind() {
-    let p = Project::new(
+    let p = Project::with_config(
         // The service also starts a grandchild, which must not be orphaned.
         &CONFIG.replace(
             "exec python3",
@@ -276,7 +234,7 @@ fn interrupting_fsi_while_a_service_is_up_leaves_no_process_behind() {
 
 #[test]
 fn forbidden_paths_are_grepped_even_when_no_task_touches_them() {
-    let p = Project::new(
+    let p = Project::with_config(
         "",
         r#"
 <session id="BE-01" project="DEMO">

@@ -12,6 +12,7 @@ pub mod hypercorn;
 pub mod nginx;
 pub mod postgres;
 pub mod process;
+pub mod project;
 pub mod redis;
 pub mod ws;
 
