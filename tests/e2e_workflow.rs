@@ -37,17 +37,7 @@ fn text(out: &Output) -> String {
 
 /// Commit messages of HEAD's history, newest first.
 fn log(root: &Path) -> Vec<String> {
-    let repo = git2::Repository::open(root).unwrap();
-    let mut walk = repo.revwalk().unwrap();
-    walk.push_head().unwrap();
-    walk.map(|oid| {
-        repo.find_commit(oid.unwrap())
-            .unwrap()
-            .message()
-            .unwrap()
-            .to_string()
-    })
-    .collect()
+    common::git::commit_messages(&git2::Repository::open(root).unwrap())
 }
 
 fn edit(path: &Path, f: impl FnOnce(String) -> String) -> String {
@@ -94,15 +84,7 @@ fn fresh_project_runs_every_session_green_and_verify_catches_drift() {
             .unwrap_or_else(|| panic!("no PROGRESS row for {id}"));
         assert!(row.contains('✅'), "{row}");
     }
-    let repo = git2::Repository::open(&root).unwrap();
-    let mut opts = git2::StatusOptions::new();
-    opts.include_untracked(true).include_ignored(false);
-    let dirty: Vec<String> = repo
-        .statuses(Some(&mut opts))
-        .unwrap()
-        .iter()
-        .map(|s| s.path().unwrap().to_string())
-        .collect();
+    let dirty = common::git::uncommitted(&git2::Repository::open(&root).unwrap());
     assert!(dirty.is_empty(), "left uncommitted: {dirty:?}");
 
     // The state file is git-ignored: verify must also work from history alone, as on CI.

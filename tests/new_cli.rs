@@ -2,6 +2,8 @@
 
 use std::process::Command;
 
+mod common;
+
 fn fsi() -> Command {
     Command::new(env!("CARGO_BIN_EXE_fsi"))
 }
@@ -52,14 +54,7 @@ fn new_writes_config_and_commits_then_refuses_a_second_time() {
 
     let repo = git2::Repository::open(&root).unwrap();
     assert_eq!(repo.head().unwrap().shorthand().unwrap(), "main");
-    let mut opts = git2::StatusOptions::new();
-    opts.include_ignored(false).include_untracked(true);
-    let dirty: Vec<String> = repo
-        .statuses(Some(&mut opts))
-        .unwrap()
-        .iter()
-        .map(|s| s.path().unwrap().to_string())
-        .collect();
+    let dirty = common::git::uncommitted(&repo);
     assert!(dirty.is_empty(), "not committed: {dirty:?}");
     // The per-project secret exists but is ignored, never committed.
     assert!(root.join(".env").is_file());
@@ -129,24 +124,37 @@ fn force_writes_into_a_non_empty_directory_and_keeps_other_files() {
     assert!(!root.join(".git").exists());
 }
 
+/// `fsi new NAME --yes --no-types` in `home`, with git seeing only the config and templates the
+/// test puts in `home` (not the developer's or the system's).
+fn new_with_git_home(home: &std::path::Path, name: &str) -> Command {
+    let mut cmd = fsi();
+    cmd.current_dir(home)
+        .args(["new", name, "--yes", "--no-types"])
+        .env("HOME", home)
+        .env("XDG_CONFIG_HOME", home.join("xdg"))
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env_remove("GIT_TEMPLATE_DIR");
+    cmd
+}
+
+/// A git template directory under `home` with one executable hook.
+fn template_with_hook(home: &std::path::Path, hook: &str) -> std::path::PathBuf {
+    let template = home.join("template");
+    std::fs::create_dir_all(template.join("hooks")).unwrap();
+    std::fs::write(template.join("hooks").join(hook), "#!/bin/sh\nexit 0\n").unwrap();
+    template
+}
+
 #[test]
 fn a_configured_git_template_is_honoured_and_the_sample_hooks_are_not_copied_otherwise() {
     let dir = tempfile::tempdir().unwrap();
     // A template the user set up, e.g. to install a pre-commit hook in every new repository.
-    let template = dir.path().join("template");
-    std::fs::create_dir_all(template.join("hooks")).unwrap();
-    std::fs::write(template.join("hooks/pre-commit"), "#!/bin/sh\nexit 0\n").unwrap();
+    let template = template_with_hook(dir.path(), "pre-commit");
     let run = |name: &str, template: Option<&std::path::Path>| {
-        let mut cmd = fsi();
-        cmd.current_dir(dir.path())
-            .args(["new", name, "--yes", "--no-types"])
-            .env("HOME", dir.path())
-            .env("XDG_CONFIG_HOME", dir.path().join("xdg"))
-            .env("GIT_CONFIG_NOSYSTEM", "1");
-        match template {
-            Some(t) => cmd.env("GIT_TEMPLATE_DIR", t),
-            None => cmd.env_remove("GIT_TEMPLATE_DIR"),
-        };
+        let mut cmd = new_with_git_home(dir.path(), name);
+        if let Some(t) = template {
+            cmd.env("GIT_TEMPLATE_DIR", t);
+        }
         let out = cmd.output().unwrap();
         assert!(out.status.success(), "{out:?}");
         dir.path().join(name).join(".git/hooks")
@@ -168,23 +176,13 @@ fn a_configured_git_template_is_honoured_and_the_sample_hooks_are_not_copied_oth
 #[test]
 fn init_template_dir_from_git_config_is_honoured() {
     let dir = tempfile::tempdir().unwrap();
-    let template = dir.path().join("template");
-    std::fs::create_dir_all(template.join("hooks")).unwrap();
-    std::fs::write(template.join("hooks/commit-msg"), "#!/bin/sh\nexit 0\n").unwrap();
+    let template = template_with_hook(dir.path(), "commit-msg");
     std::fs::write(
         dir.path().join(".gitconfig"),
         format!("[init]\n\ttemplateDir = {}\n", template.display()),
     )
     .unwrap();
-    let out = fsi()
-        .current_dir(dir.path())
-        .args(["new", "hooked", "--yes", "--no-types"])
-        .env("HOME", dir.path())
-        .env("XDG_CONFIG_HOME", dir.path().join("xdg"))
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env_remove("GIT_TEMPLATE_DIR")
-        .output()
-        .unwrap();
+    let out = new_with_git_home(dir.path(), "hooked").output().unwrap();
     assert!(out.status.success(), "{out:?}");
     assert!(dir.path().join("hooked/.git/hooks/commit-msg").is_file());
 }

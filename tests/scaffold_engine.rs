@@ -1,5 +1,7 @@
 //! The scaffold engine on a small fixture skeleton and on the real embedded skeletons.
 
+mod common;
+
 use fsi::scaffold::{self, Answers, Database, Existing, Names, Request};
 use include_dir::{Dir, include_dir};
 
@@ -198,10 +200,8 @@ fn in_memory_first_commit_equals_git_add_all() {
     let root = tempfile::tempdir().unwrap();
     let tree_of = |dir: &std::path::Path| {
         let repo = git2::Repository::open(dir).unwrap();
-        let mut opts = git2::StatusOptions::new();
-        opts.include_untracked(true).include_ignored(false);
         assert!(
-            repo.statuses(Some(&mut opts)).unwrap().is_empty(),
+            common::git::uncommitted(&repo).is_empty(),
             "dirty tree in {}",
             dir.display()
         );
@@ -212,16 +212,7 @@ fn in_memory_first_commit_equals_git_add_all() {
     scaffold::git_init(&a, "first").unwrap();
     let b = root.path().join("b");
     scaffold::write(&plan, &b, Existing::Refuse).unwrap();
-    let files: Vec<scaffold::GitFile<'_>> = plan
-        .files
-        .iter()
-        .map(|f| scaffold::GitFile {
-            path: &f.path,
-            contents: &f.contents,
-            executable: f.executable,
-        })
-        .collect();
-    scaffold::git_init_files(&b, "first", &files).unwrap();
+    scaffold::git_init_files(&b, "first", &plan.git_files()).unwrap();
     assert_eq!(tree_of(&a), tree_of(&b));
     // The pack is a real, complete repository: git itself agrees.
     let fsck = std::process::Command::new("git")

@@ -35,20 +35,7 @@ impl RunProject for Project {
 
     /// Messages of all commits, newest first.
     fn log(&self) -> Vec<String> {
-        let repo = self.repo();
-        let Ok(head) = repo.head() else {
-            return Vec::new();
-        };
-        let mut walk = repo.revwalk().unwrap();
-        walk.push(head.target().unwrap()).unwrap();
-        walk.map(|oid| {
-            repo.find_commit(oid.unwrap())
-                .unwrap()
-                .message()
-                .unwrap()
-                .to_string()
-        })
-        .collect()
+        common::git::commit_messages(&self.repo())
     }
 }
 

@@ -119,15 +119,7 @@ pub fn run(ctx: &Ctx, args: NewArgs) -> CmdResult {
         );
         Some(if fresh {
             // Everything in the staging directory is in memory too: commit from memory.
-            let mut files: Vec<scaffold::GitFile<'_>> = plan
-                .files
-                .iter()
-                .map(|f| scaffold::GitFile {
-                    path: &f.path,
-                    contents: &f.contents,
-                    executable: f.executable,
-                })
-                .collect();
+            let mut files = plan.git_files();
             if let Some(t) = &types {
                 files.extend(t.files.iter().map(|(p, c)| scaffold::GitFile {
                     path: p,

@@ -175,6 +175,18 @@ impl Plan {
         self.files.iter().find(|f| f.path == path)
     }
 
+    /// The files as [`git_init_files`] commits them.
+    pub fn git_files(&self) -> Vec<GitFile<'_>> {
+        self.files
+            .iter()
+            .map(|f| GitFile {
+                path: &f.path,
+                contents: &f.contents,
+                executable: f.executable,
+            })
+            .collect()
+    }
+
     /// Add (or replace) a file computed outside the skeletons, such as fsi.toml.
     pub fn insert(&mut self, file: PlannedFile) {
         match self.files.iter_mut().find(|f| f.path == file.path) {

@@ -7,6 +7,7 @@
 #![allow(dead_code)]
 
 pub mod compose;
+pub mod git;
 pub mod http;
 pub mod hypercorn;
 pub mod nginx;
