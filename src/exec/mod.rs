@@ -15,7 +15,6 @@ use std::io::Read;
 use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -24,6 +23,8 @@ use std::time::{Duration, Instant};
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use nix::sys::signal::{Signal, killpg};
 use nix::unistd::Pid;
+
+mod spawn;
 
 /// A cancellation flag shared by everything a command runs. Set by SIGINT/SIGTERM once
 /// [`Cancel::install_signal_handlers`] has been called, or by hand.
@@ -154,42 +155,27 @@ impl ShellCommand {
     /// reason fsi holds a write end of each pipe until the shell is reaped: the shell's exit then
     /// wakes the loop once, not twice (the pipes' hang-up, then the exit).
     pub fn run(&self, cancel: &Cancel) -> Result<Output, SpawnError> {
-        use std::os::unix::process::CommandExt;
         let start = Instant::now();
-        // An absolute program lets std use posix_spawn (vfork) instead of fork + exec: with a
-        // changed PATH in the environment and a bare `bash`, std has to fork because the lookup
-        // must use the child's PATH. We do that lookup ourselves, once per PATH value.
+        let spawn_error = |source| SpawnError {
+            cwd: self.cwd.clone(),
+            source,
+        };
+        // posix_spawn wants the program's path: look `bash` up on the child's PATH, once per
+        // PATH value.
         let child_path = self
             .env
             .iter()
             .rev()
             .find(|(k, _)| k == "PATH")
-            .map(|(_, v)| v.clone());
-        let mut cmd = match resolve_bash(child_path) {
-            Some(abs) => {
-                let mut c = Command::new(abs);
-                c.arg0("bash");
-                c
-            }
-            None => Command::new("bash"),
-        };
-        cmd.arg("-o")
-            .arg("pipefail")
-            .arg("-c")
-            .arg(&self.script)
-            .current_dir(&self.cwd)
-            .stdin(Stdio::null())
-            .process_group(0);
-        let spawn_error = |source| SpawnError {
-            cwd: self.cwd.clone(),
-            source,
-        };
+            .map(|(_, v)| v);
+        let bash = resolve_bash(child_path, &self.cwd).ok_or_else(|| {
+            spawn_error(std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                "`bash` not found on PATH",
+            ))
+        })?;
         let (out, out_w) = Capture::pipe().map_err(spawn_error)?;
         let (err, err_w) = Capture::pipe().map_err(spawn_error)?;
-        cmd.stdout(out_w).stderr(err_w);
-        for (k, v) in &self.env {
-            cmd.env(k, v);
-        }
         // The shell's exit is watched through a pidfd where the kernel has them (Linux ≥ 5.3),
         // else through SIGCHLD. Stale SIGCHLD wake-ups (of earlier commands or other children)
         // are dropped before the spawn; any left would only cost one extra loop turn, as the
@@ -203,20 +189,32 @@ impl ShellCommand {
         if let Some(w) = &wake {
             w.drain();
         }
-        let mut child = cmd.spawn().map_err(spawn_error)?;
-        drop(cmd); // closes our copies of the child's ends (but not the held ones)
-        let pid = child.id() as i32;
+        let pid = spawn::spawn(
+            &bash,
+            &["bash", "-o", "pipefail", "-c", &self.script],
+            &self.env,
+            &self.cwd,
+            spawn::Streams {
+                stdout: out_w.as_fd(),
+                stderr: err_w.as_fd(),
+            },
+        )
+        .map_err(spawn_error)?;
+        let mut child = spawn::Proc::new(pid);
+        let pid = pid.as_raw();
         let exit = if use_pidfd { pidfd::open(pid) } else { None };
+        // Our write ends stay open until the shell is reaped (see above).
         let mut io = Io {
-            out,
-            err,
+            out: out.holding(out_w),
+            err: err.holding(err_w),
             wake,
             exit,
+            exit_seen: false,
         };
 
         let deadline = self.timeout.map(|t| start + t);
         let mut stopped: Option<Termination> = None;
-        let mut status: Option<std::io::Result<std::process::ExitStatus>> = None;
+        let mut status: Option<std::io::Result<spawn::Exit>> = None;
         loop {
             if io.leader_exited(&mut child) {
                 status = Some(child.wait());
@@ -268,15 +266,12 @@ impl ShellCommand {
         let termination = match stopped {
             Some(t) => t,
             None => {
-                use std::os::unix::process::ExitStatusExt;
-                let status = status.map_err(|source| SpawnError {
+                match status.map_err(|source| SpawnError {
                     cwd: self.cwd.clone(),
                     source,
-                })?;
-                match (status.code(), status.signal()) {
-                    (Some(c), _) => Termination::Exited(c),
-                    (None, Some(s)) => Termination::Exited(128 + s),
-                    _ => Termination::Exited(-1),
+                })? {
+                    spawn::Exit::Code(c) => Termination::Exited(c),
+                    spawn::Exit::Signal(s) => Termination::Exited(128 + s),
                 }
             }
         };
@@ -290,43 +285,47 @@ impl ShellCommand {
     }
 }
 
-/// The absolute path of the `bash` that `execvp` would find on `path` (the child's PATH, or
-/// ours when the command does not set one). `None` — the caller then spawns a bare `bash` —
-/// when it is not found or PATH has relative entries (resolved against the child's cwd).
-fn resolve_bash(path: Option<String>) -> Option<PathBuf> {
+/// The path of the `bash` that `execvp` would find on `path` (the child's PATH, or ours when
+/// the command does not set one), the way the shell's own lookup goes: an empty or relative
+/// entry is taken relative to the child's directory `cwd`. Lookups that only met absolute
+/// directories are cached per PATH value (a plan runs thousands of commands with the same one).
+fn resolve_bash(path: Option<&String>, cwd: &Path) -> Option<Arc<Path>> {
     use std::os::unix::fs::PermissionsExt;
-    type Cache = Mutex<Vec<(Option<String>, Option<PathBuf>)>>;
+    type Cache = Mutex<Vec<(Option<String>, Option<Arc<Path>>)>>;
     static CACHE: OnceLock<Cache> = OnceLock::new();
     let cache = CACHE.get_or_init(Default::default);
     if let Some((_, hit)) = cache
         .lock()
         .expect("bash cache")
         .iter()
-        .find(|(k, _)| *k == path)
+        .find(|(k, _)| k.as_ref() == path)
     {
         return hit.clone();
     }
     let search = path
-        .clone()
+        .cloned()
         .or_else(|| std::env::var("PATH").ok())
         .unwrap_or_else(|| "/bin:/usr/bin".to_string());
     let mut found = None;
+    let mut relative = false;
     for dir in search.split(':') {
-        if !dir.starts_with('/') {
-            break; // relative or empty entry: leave the lookup to exec
-        }
-        let candidate = Path::new(dir).join("bash");
+        let candidate = if dir.starts_with('/') {
+            Path::new(dir).join("bash")
+        } else {
+            relative = true;
+            cwd.join(dir).join("bash")
+        };
         if let Ok(meta) = std::fs::metadata(&candidate)
             && meta.is_file()
             && meta.permissions().mode() & 0o111 != 0
         {
-            found = Some(candidate);
+            found = Some(Arc::from(candidate));
             break;
         }
     }
     let mut c = cache.lock().expect("bash cache");
-    if c.len() < 8 {
-        c.push((path, found.clone()));
+    if !relative && c.len() < 8 {
+        c.push((path.cloned(), found.clone()));
     }
     found
 }
@@ -408,17 +407,22 @@ struct Capture {
 
 impl Capture {
     /// A pipe for one stream: the capture, and the write end for the child.
-    fn pipe() -> std::io::Result<(Capture, Stdio)> {
+    fn pipe() -> std::io::Result<(Capture, OwnedFd)> {
         let (read, write) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)?;
-        let hold = write.try_clone()?;
         Ok((
             Capture {
                 file: Some(read.into()),
-                hold: Some(hold),
+                hold: None,
                 buf: Vec::new(),
             },
-            Stdio::from(write),
+            write,
         ))
+    }
+
+    /// Keep the write end open in fsi (until [`Capture::release`]).
+    fn holding(mut self, write: OwnedFd) -> Capture {
+        self.hold = Some(write);
+        self
     }
 
     /// Close the held write end, so the pipe reaches end of file once the child's copies close.
@@ -455,12 +459,15 @@ struct Io {
     wake: Option<Rc<ChildWake>>,
     /// The shell's pidfd: readable once it has exited.
     exit: Option<OwnedFd>,
+    /// The pidfd has polled readable: from then on `waitpid` will reap.
+    exit_seen: bool,
 }
 
 impl Io {
     /// Whether the shell has exited (reaping it: a later `wait` returns the kept status).
-    fn leader_exited(&mut self, child: &mut std::process::Child) -> bool {
-        !matches!(child.try_wait(), Ok(None))
+    fn leader_exited(&mut self, child: &mut spawn::Proc) -> bool {
+        // With a pidfd, a `waitpid` before it fires would only say "still running".
+        (self.exit.is_none() || self.exit_seen) && child.try_reap()
     }
 
     /// Wait up to `limit` for output or a SIGCHLD, reading what arrived.
@@ -528,15 +535,18 @@ impl Io {
         if err_ready {
             self.err.read_once();
         }
-        if wake_ready && let Some(w) = &self.wake {
-            w.drain();
+        if wake_ready {
+            match &self.wake {
+                Some(w) => w.drain(),
+                None => self.exit_seen = true,
+            }
         }
     }
 }
 
 /// SIGTERM to the group, wait up to `grace` for the leader, then SIGKILL the group. Output keeps
 /// being read meanwhile, so a shell that logs on its way out does not block on a full pipe.
-fn terminate_group(pgid: i32, grace: Duration, io: &mut Io, child: &mut std::process::Child) {
+fn terminate_group(pgid: i32, grace: Duration, io: &mut Io, child: &mut spawn::Proc) {
     let group = Pid::from_raw(pgid);
     let _ = killpg(group, Signal::SIGTERM);
     // Processes stopped by job control would not act on TERM.
@@ -658,6 +668,70 @@ mod tests {
             quick >= 10,
             "only {quick} of 20 commands ended within 20 ms"
         );
+    }
+
+    #[test]
+    fn runs_in_its_directory_with_its_variables_and_leaves_ours_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let dir = dir.path().canonicalize().unwrap();
+        let before = std::env::current_dir().unwrap();
+        let out = ShellCommand::new("pwd; echo \"$FSI_TEST_A $HOME\"", &dir)
+            .env("FSI_TEST_A", "one")
+            .env("HOME", "/nowhere")
+            .env("FSI_TEST_A", "two")
+            .run(&Cancel::new())
+            .unwrap();
+        assert!(out.success(), "{out:?}");
+        assert_eq!(out.stdout, format!("{}\ntwo /nowhere\n", dir.display()));
+        assert_eq!(std::env::current_dir().unwrap(), before);
+        // Variables of one command do not leak into the next.
+        let out = ShellCommand::new("echo \"${FSI_TEST_A-unset}\"", &dir)
+            .run(&Cancel::new())
+            .unwrap();
+        assert_eq!(out.stdout, "unset\n");
+    }
+
+    #[test]
+    fn a_missing_directory_is_a_spawn_error() {
+        let err = ShellCommand::new("true", "/nonexistent/fsi-test")
+            .run(&Cancel::new())
+            .unwrap_err();
+        assert_eq!(err.source.kind(), std::io::ErrorKind::NotFound);
+        assert!(err.to_string().contains("/nonexistent/fsi-test"), "{err}");
+    }
+
+    #[test]
+    fn sigpipe_has_its_default_action_in_the_shell() {
+        // fsi (like every Rust program) ignores SIGPIPE; an ignored signal survives exec, and
+        // `yes` would then see EPIPE and complain instead of quietly dying of the signal.
+        let out = sh("yes | head -n 1").run(&Cancel::new()).unwrap();
+        assert_eq!(out.stdout, "y\n");
+        assert_eq!(out.stderr, "", "{out:?}");
+        assert_eq!(out.termination, Termination::Exited(141));
+    }
+
+    #[test]
+    fn stdin_is_empty() {
+        let out = sh("wc -c").run(&Cancel::new()).unwrap();
+        assert_eq!(out.stdout.trim(), "0");
+    }
+
+    #[test]
+    fn commands_on_several_threads_keep_their_directories() {
+        let dirs: Vec<_> = (0..4).map(|_| tempfile::tempdir().unwrap()).collect();
+        std::thread::scope(|s| {
+            for d in &dirs {
+                s.spawn(move || {
+                    let want = format!("{}\n", d.path().canonicalize().unwrap().display());
+                    for _ in 0..25 {
+                        let out = ShellCommand::new("pwd", d.path())
+                            .run(&Cancel::new())
+                            .unwrap();
+                        assert_eq!(out.stdout, want);
+                    }
+                });
+            }
+        });
     }
 
     #[test]
