@@ -101,7 +101,9 @@ fn a_service_that_never_becomes_ready_times_out_and_is_killed() {
         command: "trap '' TERM; echo $$ > leader.pid; sleep 1000 & echo $! > child.pid; wait"
             .into(),
         ready: Some(format!("tcp://127.0.0.1:{port}")),
-        ready_timeout: Some("700ms".into()),
+        // Long enough for the shell to write both pid files on a loaded machine (at 700 ms it
+        // was once killed before it got there while other test binaries ran).
+        ready_timeout: Some("2s".into()),
         ..ServiceSpec::default()
     };
     let started = Instant::now();

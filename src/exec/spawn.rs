@@ -15,8 +15,9 @@
 //! another thread within it would resolve against the command's directory, which is why the
 //! engines work with absolute paths (the project root is absolute).
 
+use std::cell::RefCell;
 use std::ffi::{CStr, CString, OsStr};
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::Path;
 use std::sync::{Mutex, OnceLock};
@@ -49,30 +50,65 @@ pub fn spawn(
         .collect::<std::io::Result<Vec<_>>>()?;
     let own = environment(env)?;
     let envp = envp(inherited(), env, &own);
-    let devnull = devnull()?;
-
-    let mut actions = PosixSpawnFileActions::init()?;
-    actions.add_dup2(devnull.as_raw_fd(), 0)?;
-    actions.add_dup2(streams.stdout.as_raw_fd(), 1)?;
-    actions.add_dup2(streams.stderr.as_raw_fd(), 2)?;
-    let mut attr = PosixSpawnAttr::init()?;
-    attr.set_pgroup(Pid::from_raw(0))?;
-    // Rust ignores SIGPIPE, and an ignored signal stays ignored across exec: give the shell the
-    // default back (std's Command does the same). Handlers are reset by exec anyway; the mask is
-    // cleared in case the spawning thread blocks something.
-    let mut defaults = SigSet::empty();
-    defaults.add(Signal::SIGPIPE);
-    attr.set_sigdefault(&defaults)?;
-    attr.set_sigmask(&SigSet::empty())?;
-    attr.set_flags(
-        PosixSpawnFlags::POSIX_SPAWN_SETPGROUP
-            | PosixSpawnFlags::POSIX_SPAWN_SETSIGDEF
-            | PosixSpawnFlags::POSIX_SPAWN_SETSIGMASK,
-    )?;
-
-    in_directory(cwd, || {
-        posix_spawn(program.as_c_str(), &actions, &attr, &argv, &envp).map_err(Into::into)
+    let fds = [
+        devnull()?.as_raw_fd(),
+        streams.stdout.as_raw_fd(),
+        streams.stderr.as_raw_fd(),
+    ];
+    SETUP.with_borrow_mut(|setup| {
+        let setup = match setup {
+            Some(s) if s.fds == fds => s,
+            _ => setup.insert(Setup::new(fds)?),
+        };
+        in_directory(cwd, || {
+            posix_spawn(
+                program.as_c_str(),
+                &setup.actions,
+                &setup.attr,
+                &argv,
+                &envp,
+            )
+            .map_err(Into::into)
+        })
     })
+}
+
+thread_local! {
+    /// The last spawn's attributes and file actions. Pipes are created afresh per command but
+    /// usually get the same descriptor numbers, and glibc checks each `adddup2` against the
+    /// descriptor limit with two `getrlimit` calls: reusing the set saves six system calls.
+    static SETUP: RefCell<Option<Setup>> = const { RefCell::new(None) };
+}
+
+/// Spawn attributes, and file actions that dup `fds` onto 0, 1 and 2.
+struct Setup {
+    fds: [RawFd; 3],
+    actions: PosixSpawnFileActions,
+    attr: PosixSpawnAttr,
+}
+
+impl Setup {
+    fn new(fds: [RawFd; 3]) -> std::io::Result<Setup> {
+        let mut actions = PosixSpawnFileActions::init()?;
+        for (target, fd) in fds.into_iter().enumerate() {
+            actions.add_dup2(fd, target as RawFd)?;
+        }
+        let mut attr = PosixSpawnAttr::init()?;
+        attr.set_pgroup(Pid::from_raw(0))?;
+        // Rust ignores SIGPIPE, and an ignored signal stays ignored across exec: give the shell
+        // the default back (std's Command does the same). Handlers are reset by exec anyway; the
+        // mask is cleared in case the spawning thread blocks something.
+        let mut defaults = SigSet::empty();
+        defaults.add(Signal::SIGPIPE);
+        attr.set_sigdefault(&defaults)?;
+        attr.set_sigmask(&SigSet::empty())?;
+        attr.set_flags(
+            PosixSpawnFlags::POSIX_SPAWN_SETPGROUP
+                | PosixSpawnFlags::POSIX_SPAWN_SETSIGDEF
+                | PosixSpawnFlags::POSIX_SPAWN_SETSIGMASK,
+        )?;
+        Ok(Setup { fds, actions, attr })
+    }
 }
 
 /// How the shell ended, once reaped.

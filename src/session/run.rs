@@ -319,6 +319,24 @@ struct Shared {
     compacted: AtomicBool,
     git: Mutex<()>,
     prompt: Mutex<()>,
+    /// Working directories found to exist during this run. A session's directory may be created
+    /// by an earlier session, so it is checked when the session starts, but once seen it is not
+    /// stat'ed again (were it removed later, the spawn reports the missing directory).
+    dirs_seen: Mutex<std::collections::HashSet<PathBuf>>,
+}
+
+impl Shared {
+    fn dir_exists(&self, dir: &Path) -> bool {
+        let mut seen = self.dirs_seen.lock().expect("dirs lock");
+        if seen.contains(dir) {
+            return true;
+        }
+        let exists = dir.is_dir();
+        if exists {
+            seen.insert(dir.to_path_buf());
+        }
+        exists
+    }
 }
 
 impl Runner<'_> {
@@ -353,6 +371,7 @@ impl Runner<'_> {
             compacted: AtomicBool::new(false),
             git: Mutex::new(()),
             prompt: Mutex::new(()),
+            dirs_seen: Mutex::default(),
         };
         let to_run: Vec<&PlannedSession> = plan.to_run().collect();
         let ids: BTreeSet<&str> = to_run.iter().map(|s| s.id.as_str()).collect();
@@ -652,7 +671,7 @@ impl Runner<'_> {
         result: &mut SessionResult,
     ) -> SessionOutcome {
         let id = p.id.as_str();
-        if !p.workdir.is_dir() {
+        if !shared.dir_exists(&p.workdir) {
             let step = StepResult::new(Phase::Gate, "working_directory", StepOutcome::Failed)
                 .detail(format!(
                     "working directory {} does not exist",
