@@ -474,29 +474,32 @@ pub fn describe(
 type Emitted = ((String, ts::Exports), Option<(String, ts::Exports)>);
 
 fn emit_all(v: &views::Views, zod: bool) -> Vec<Emitted> {
-    let n = v.ir.modules.len();
-    let one =
-        |mi: usize| -> Emitted { (ts::emit_module(v, mi), zod.then(|| zod::emit_module(v, mi))) };
+    par_map(v.ir.modules.len(), 8, |mi| {
+        (ts::emit_module(v, mi), zod.then(|| zod::emit_module(v, mi)))
+    })
+}
+
+/// `(0..n).map(f)`, in order, on all cores (at most 8) when there are at least `min` items:
+/// one contiguous run of items per helper thread. (The calling thread only waits: measured,
+/// having it take a share was slower, by about 2 ms on the bench corpus.)
+pub(crate) fn par_map<T: Send>(n: usize, min: usize, f: impl Fn(usize) -> T + Sync) -> Vec<T> {
     let threads = std::thread::available_parallelism()
         .map(|t| t.get())
         .unwrap_or(1)
         .min(8);
-    if threads < 2 || n < 8 {
-        return (0..n).map(one).collect();
+    if threads < 2 || n < min {
+        return (0..n).map(f).collect();
     }
     let chunk = n.div_ceil(threads);
+    let f = &f;
     std::thread::scope(|s| {
-        let handles: Vec<_> = (0..n)
-            .collect::<Vec<_>>()
-            .chunks(chunk)
-            .map(|part| {
-                let part = part.to_vec();
-                s.spawn(move || part.into_iter().map(one).collect::<Vec<_>>())
-            })
+        let parts: Vec<_> = (0..threads)
+            .map(|t| (t * chunk).min(n)..((t + 1) * chunk).min(n))
+            .map(|range| s.spawn(move || range.map(f).collect::<Vec<_>>()))
             .collect();
-        handles
+        parts
             .into_iter()
-            .flat_map(|h| h.join().expect("emitter thread"))
+            .flat_map(|h| h.join().expect("worker thread"))
             .collect()
     })
 }

@@ -222,28 +222,26 @@ impl<'a> Views<'a> {
                 v.flat[id] = Some(f);
             }
         }
-        v.vfields = (0..n)
-            .map(|id| {
-                let m = model(ir, id)?;
-                let flat = v.flat[id].as_ref()?;
-                let vf = |view| {
-                    flat.iter()
-                        .filter_map(|f| v.view_field(f, &m.config, view))
-                        .collect::<Vec<_>>()
-                };
-                Some([vf(View::Response), vf(View::Request)])
+        let vfields = super::par_map(n, 256, |id| {
+            let m = model(ir, id)?;
+            let flat = v.flat[id].as_ref()?;
+            let vf = |view| {
+                flat.iter()
+                    .filter_map(|f| v.view_field(f, &m.config, view))
+                    .collect::<Vec<_>>()
+            };
+            Some([vf(View::Response), vf(View::Request)])
+        });
+        v.vfields = vfields;
+        let shapes = super::par_map(n, 256, |id| {
+            model(ir, id).map(|_| {
+                [
+                    v.compute_shape(id, View::Response),
+                    v.compute_shape(id, View::Request),
+                ]
             })
-            .collect();
-        v.shapes = (0..n)
-            .map(|id| {
-                model(ir, id).map(|_| {
-                    [
-                        v.compute_shape(id, View::Response),
-                        v.compute_shape(id, View::Request),
-                    ]
-                })
-            })
-            .collect();
+        });
+        v.shapes = shapes;
         v.compute_inputs();
         v
     }
