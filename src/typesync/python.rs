@@ -5,7 +5,11 @@
 //! third-party base or type, a serializer without a return annotation, `model_serializer`) is
 //! lowered to [`Ty::Unknown`] with a [`Warning`] carrying file and line.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+
+/// The frontend's lookup tables are keyed by names and paths it controls: a fast, fixed hash
+/// (rustc's) instead of SipHash, whose cost showed in profiles.
+type HashMap<K, V> = rustc_hash::FxHashMap<K, V>;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -275,8 +279,8 @@ impl Frontend {
             pkg_root: pkg_root.to_path_buf(),
             project_root: project_root.to_path_buf(),
             mods: Vec::new(),
-            by_dotted: HashMap::new(),
-            internal_tops: HashMap::new(),
+            by_dotted: HashMap::default(),
+            internal_tops: HashMap::default(),
             decl_ids: Vec::new(),
             decl_src: Vec::new(),
             decls: Vec::new(),
@@ -288,7 +292,7 @@ impl Frontend {
             warnings: BTreeSet::new(),
             errors: Vec::new(),
             root_mods: BTreeSet::new(),
-            prefetched: HashMap::new(),
+            prefetched: HashMap::default(),
         }
     }
 
@@ -395,14 +399,14 @@ impl Frontend {
         };
         let body: Vec<Stmt> = parsed;
         let is_pkg = abs.file_name().is_some_and(|f| f == "__init__.py");
-        let mut scope = HashMap::new();
+        let mut scope = HashMap::default();
         let mut m = PyMod {
             dotted: dotted.to_string(),
             rel,
             line_starts: line_starts(&text),
             text,
             body: Vec::new(),
-            scope: HashMap::new(),
+            scope: HashMap::default(),
             is_pkg,
         };
         for (i, st) in body.iter().enumerate() {
@@ -411,9 +415,9 @@ impl Frontend {
         m.body = body;
         m.scope = scope;
         self.mods.push(Arc::new(m));
-        self.decl_ids.push(HashMap::new());
-        self.kinds.push(HashMap::new());
-        self.names.push(HashMap::new());
+        self.decl_ids.push(HashMap::default());
+        self.kinds.push(HashMap::default());
+        self.names.push(HashMap::default());
         Some(self.mods.len() - 1)
     }
 
@@ -975,7 +979,7 @@ impl Frontend {
             }
         }
         // Serializers and computed fields.
-        let mut field_sers: HashMap<String, (Ty, bool)> = HashMap::new();
+        let mut field_sers: HashMap<String, (Ty, bool)> = HashMap::default();
         // `if PYDANTIC_V2: model_config = ...`: read the first branch.
         let mut body: Vec<&Stmt> = Vec::new();
         for st in &cd.body {
@@ -2091,7 +2095,7 @@ mod tests {
             text: String::new(),
             body: vec![],
             line_starts: ls,
-            scope: HashMap::new(),
+            scope: HashMap::default(),
             is_pkg: false,
         };
         assert_eq!(m.line(TextSize::from(0)), 1);
