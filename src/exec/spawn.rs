@@ -1,11 +1,11 @@
 //! Starting the shell with `posix_spawn` directly, and reaping it.
 //!
 //! `std::process::Command` is general: on every spawn it copies the whole environment into a map
-//! to apply our few variables, opens `/dev/null`, builds C strings for every argument and dups
-//! the output pipes. A plan runs thousands of trivial checks, and that work was a measurable share
-//! of fsi's per-check cost (against `just`, which passes its environment through untouched). Here
-//! our environment is turned into C strings once and a command's few variables are laid over it,
-//! `/dev/null` is opened once, and the pipes' write ends are dup'ed onto 1 and 2 by the spawn.
+//! to apply our few variables, opens `/dev/null` and dups the output pipes. A plan runs
+//! thousands of trivial checks, and that work was a measurable share of fsi's per-check cost
+//! (against `just`, which passes its environment through untouched). Here our environment is
+//! turned into C strings once and a command's few variables are laid over it, `/dev/null` is
+//! opened once, and the pipes' write ends are dup'ed onto 1 and 2 by the spawn.
 //!
 //! The working directory: glibc's `posix_spawn_file_actions_addchdir_np` has no safe wrapper,
 //! so instead the spawning thread gets its own working directory (`unshare(CLONE_FS)`, once per
@@ -120,8 +120,8 @@ pub enum Exit {
 
 /// A spawned process, reaped at most once.
 pub struct Proc {
-    pub pid: Pid,
-    exit: Option<std::io::Result<Exit>>,
+    pid: Pid,
+    exit: Option<Result<Exit, Errno>>,
 }
 
 impl Proc {
@@ -142,22 +142,17 @@ impl Proc {
         while self.exit.is_none() {
             self.exit = reap(self.pid, None);
         }
-        match self.exit.as_ref().expect("reaped") {
-            Ok(e) => Ok(*e),
-            Err(e) => Err(std::io::Error::from_raw_os_error(
-                e.raw_os_error().unwrap_or(0),
-            )),
-        }
+        self.exit.expect("reaped").map_err(Into::into)
     }
 }
 
 /// One `waitpid`: `None` while the process runs (or the call was interrupted).
-fn reap(pid: Pid, flags: Option<WaitPidFlag>) -> Option<std::io::Result<Exit>> {
+fn reap(pid: Pid, flags: Option<WaitPidFlag>) -> Option<Result<Exit, Errno>> {
     match waitpid(pid, flags) {
         Ok(WaitStatus::Exited(_, code)) => Some(Ok(Exit::Code(code))),
         Ok(WaitStatus::Signaled(_, sig, _)) => Some(Ok(Exit::Signal(sig as i32))),
         Ok(_) | Err(Errno::EINTR) => None,
-        Err(e) => Some(Err(e.into())),
+        Err(e) => Some(Err(e)),
     }
 }
 
@@ -249,7 +244,10 @@ fn in_directory<T>(dir: &Path, f: impl FnOnce() -> std::io::Result<T>) -> std::i
         };
         nix::unistd::chdir(dir)?;
         let result = f();
-        nix::unistd::fchdir(back)?;
+        // Going back to an open directory handle cannot fail short of its search permission
+        // being revoked meanwhile; even then the spawned child must be returned to the caller
+        // (it has to be reaped), and later spawns change directory by absolute path anyway.
+        let _ = nix::unistd::fchdir(back);
         result
     })
 }
