@@ -529,7 +529,7 @@ fn pascal_stem(stem: &str) -> String {
 /// `index.ts`: `export *` from every file, except files that would clash (TS2308), which get
 /// explicit export lists with the clashing names prefixed by their module.
 fn barrel(entries: &[(String, String, ts::Exports)], warnings: &mut Vec<Warning>) -> String {
-    let mut count: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut count: rustc_hash::FxHashMap<&str, usize> = Default::default();
     for (_, _, ex) in entries {
         for (n, _) in ex {
             *count.entry(n.as_str()).or_default() += 1;
