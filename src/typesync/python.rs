@@ -524,7 +524,15 @@ impl Frontend {
             Expr::Call(c) => &*c.func,
             other => other,
         };
-        matches!(self.resolve(mi, head), Sym::Ext(m, n) if m == module && names.contains(&n.as_str()))
+        let is = |s: &Sym| matches!(s, Sym::Ext(m, n) if m == module && names.contains(&n.as_str()));
+        // A name resolved before (most are): look at the cached symbol instead of cloning it.
+        if let Expr::Name(n) = head
+            && !self.tparams.iter().any(|p| p == n.id.as_str())
+            && let Some(s) = self.names[mi].get(n.id.as_str())
+        {
+            return is(s);
+        }
+        is(&self.resolve(mi, head))
     }
 
     fn class_stmt(&self, mi: usize, name: &str) -> Option<(Arc<PyMod>, usize)> {
