@@ -524,7 +524,8 @@ impl Frontend {
             Expr::Call(c) => &*c.func,
             other => other,
         };
-        let is = |s: &Sym| matches!(s, Sym::Ext(m, n) if m == module && names.contains(&n.as_str()));
+        let is =
+            |s: &Sym| matches!(s, Sym::Ext(m, n) if m == module && names.contains(&n.as_str()));
         // A name resolved before (most are): look at the cached symbol instead of cloning it.
         if let Expr::Name(n) = head
             && !self.tparams.iter().any(|p| p == n.id.as_str())
