@@ -175,8 +175,9 @@ pub fn check(project_root: &Path, generated: &Generated) -> Drift {
             });
         }
     }
-    for (path, expected) in &generated.files {
-        let on_disk = fs_err::read_to_string(abs(project_root, path)).ok();
+    for ((path, expected), on_disk) in generated.files.iter().zip(on_disk(project_root, generated))
+    {
+        let Some(on_disk) = on_disk else { continue }; // identical
         let missing = on_disk.is_none();
         if missing && ts_files.contains(path) {
             continue; // reported as unmirrored
@@ -226,6 +227,24 @@ pub fn check(project_root: &Path, generated: &Generated) -> Drift {
     drift
 }
 
+/// Each generated file (in `generated.files` order) against the disk: `None` when the file on
+/// disk is identical, else `Some` of its text (`None` inside when it is missing, unreadable or
+/// not UTF-8). Compared as bytes: an identical file needs no UTF-8 check. (Reading on all cores
+/// was measured slower for the bench corpus's 103 files.)
+fn on_disk(project_root: &Path, generated: &Generated) -> Vec<Option<Option<String>>> {
+    generated
+        .files
+        .iter()
+        .map(
+            |(path, expected)| match std::fs::read(abs(project_root, path)) {
+                Ok(bytes) if bytes == expected.as_bytes() => None,
+                Ok(bytes) => Some(String::from_utf8(bytes).ok()),
+                Err(_) => Some(None),
+            },
+        )
+        .collect()
+}
+
 /// Generated files on disk that this run does not produce (their module is gone or no longer
 /// declares anything).
 fn orphans(project_root: &Path, generated: &Generated) -> Vec<Orphan> {
@@ -254,12 +273,12 @@ fn orphans(project_root: &Path, generated: &Generated) -> Vec<Orphan> {
 /// MIRRORS source no longer produces them.
 pub fn write(project_root: &Path, generated: &Generated) -> Result<WriteReport, TypesError> {
     let mut report = WriteReport::default();
-    for (path, text) in &generated.files {
-        let p = abs(project_root, path);
-        if fs_err::read_to_string(&p).ok().as_deref() == Some(text.as_str()) {
+    for ((path, text), on_disk) in generated.files.iter().zip(on_disk(project_root, generated)) {
+        if on_disk.is_none() {
             report.unchanged += 1;
             continue;
         }
+        let p = abs(project_root, path);
         // Atomic, not fsynced: generated output is reproducible, and `--check` notices a file
         // a power cut left behind short.
         crate::fsutil::write_atomic_unsynced(&p, text.as_bytes()).map_err(|source| {
