@@ -7,9 +7,10 @@
 //!
 //! Why our own process group: a check like `curl … | jq` is a pipeline of several processes, and
 //! a task may start servers in the background. Killing only the direct child leaves those alive.
-//! Every command is started with `process_group(0)`, and on timeout or cancellation the whole group
-//! gets SIGTERM, a grace period, then SIGKILL. Because the group is not the terminal's foreground
-//! group, a Ctrl-C at the terminal reaches only fsi, which then terminates the group itself.
+//! Every command is started in a process group of its own, and on timeout or cancellation the
+//! whole group gets SIGTERM, a grace period, then SIGKILL. Because the group is not the terminal's
+//! foreground group, a Ctrl-C at the terminal reaches only fsi, which then terminates the group
+//! itself.
 
 use std::io::Read;
 use std::os::fd::{AsFd, OwnedFd};
@@ -265,15 +266,10 @@ impl ShellCommand {
         let stderr = String::from_utf8_lossy(&io.err.buf).into_owned();
         let termination = match stopped {
             Some(t) => t,
-            None => {
-                match status.map_err(|source| SpawnError {
-                    cwd: self.cwd.clone(),
-                    source,
-                })? {
-                    spawn::Exit::Code(c) => Termination::Exited(c),
-                    spawn::Exit::Signal(s) => Termination::Exited(128 + s),
-                }
-            }
+            None => match status.map_err(spawn_error)? {
+                spawn::Exit::Code(c) => Termination::Exited(c),
+                spawn::Exit::Signal(s) => Termination::Exited(128 + s),
+            },
         };
         Ok(Output {
             termination,

@@ -177,7 +177,9 @@ pub fn check(project_root: &Path, generated: &Generated) -> Drift {
     }
     for ((path, expected), on_disk) in generated.files.iter().zip(on_disk(project_root, generated))
     {
-        let Some(on_disk) = on_disk else { continue }; // identical
+        let OnDisk::Differs(on_disk) = on_disk else {
+            continue;
+        };
         let missing = on_disk.is_none();
         if missing && ts_files.contains(path) {
             continue; // reported as unmirrored
@@ -227,19 +229,25 @@ pub fn check(project_root: &Path, generated: &Generated) -> Drift {
     drift
 }
 
-/// Each generated file (in `generated.files` order) against the disk: `None` when the file on
-/// disk is identical, else `Some` of its text (`None` inside when it is missing, unreadable or
-/// not UTF-8). Compared as bytes: an identical file needs no UTF-8 check. (Reading on all cores
-/// was measured slower for the bench corpus's 103 files.)
-fn on_disk(project_root: &Path, generated: &Generated) -> Vec<Option<Option<String>>> {
+/// A generated file against the disk.
+enum OnDisk {
+    Same,
+    /// The file's text, `None` when it is missing, unreadable or not UTF-8.
+    Differs(Option<String>),
+}
+
+/// Each generated file, in `generated.files` order, against the disk. Compared as bytes: an
+/// identical file needs no UTF-8 check. (Reading on all cores was measured slower for the bench
+/// corpus's 103 files.)
+fn on_disk(project_root: &Path, generated: &Generated) -> Vec<OnDisk> {
     generated
         .files
         .iter()
         .map(
             |(path, expected)| match std::fs::read(abs(project_root, path)) {
-                Ok(bytes) if bytes == expected.as_bytes() => None,
-                Ok(bytes) => Some(String::from_utf8(bytes).ok()),
-                Err(_) => Some(None),
+                Ok(bytes) if bytes == expected.as_bytes() => OnDisk::Same,
+                Ok(bytes) => OnDisk::Differs(String::from_utf8(bytes).ok()),
+                Err(_) => OnDisk::Differs(None),
             },
         )
         .collect()
@@ -274,7 +282,7 @@ fn orphans(project_root: &Path, generated: &Generated) -> Vec<Orphan> {
 pub fn write(project_root: &Path, generated: &Generated) -> Result<WriteReport, TypesError> {
     let mut report = WriteReport::default();
     for ((path, text), on_disk) in generated.files.iter().zip(on_disk(project_root, generated)) {
-        if on_disk.is_none() {
+        if matches!(on_disk, OnDisk::Same) {
             report.unchanged += 1;
             continue;
         }
