@@ -13,7 +13,7 @@
 //! itself.
 
 use std::io::Read;
-use std::os::fd::{AsFd, OwnedFd};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
@@ -175,8 +175,8 @@ impl ShellCommand {
                 "`bash` not found on PATH",
             ))
         })?;
-        let (out, out_w) = Capture::pipe().map_err(spawn_error)?;
-        let (err, err_w) = Capture::pipe().map_err(spawn_error)?;
+        let out = Capture::pipe().map_err(spawn_error)?;
+        let err = Capture::pipe().map_err(spawn_error)?;
         // The shell's exit is watched through a pidfd where the kernel has them (Linux ≥ 5.3),
         // else through SIGCHLD. Stale SIGCHLD wake-ups (of earlier commands or other children)
         // are dropped before the spawn; any left would only cost one extra loop turn, as the
@@ -190,24 +190,23 @@ impl ShellCommand {
         if let Some(w) = &wake {
             w.drain();
         }
-        let pid = spawn::spawn(
+        let mut child = spawn::spawn(
             &bash,
             &["bash", "-o", "pipefail", "-c", &self.script],
             &self.env,
             &self.cwd,
             spawn::Streams {
-                stdout: out_w.as_fd(),
-                stderr: err_w.as_fd(),
+                stdout: out.write_end(),
+                stderr: err.write_end(),
             },
         )
         .map_err(spawn_error)?;
-        let mut child = spawn::Proc::new(pid);
-        let pid = pid.as_raw();
+        let pid = child.pid();
         let exit = if use_pidfd { pidfd::open(pid) } else { None };
-        // Our write ends stay open until the shell is reaped (see above).
+        // Our write ends stay open in `out` and `err` until the shell is reaped (see above).
         let mut io = Io {
-            out: out.holding(out_w),
-            err: err.holding(err_w),
+            out,
+            err,
             wake,
             exit,
             exit_seen: false,
@@ -402,23 +401,22 @@ struct Capture {
 }
 
 impl Capture {
-    /// A pipe for one stream: the capture, and the write end for the child.
-    fn pipe() -> std::io::Result<(Capture, OwnedFd)> {
+    /// A pipe for one stream; fsi holds its write end too (until [`Capture::release`]).
+    fn pipe() -> std::io::Result<Capture> {
         let (read, write) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)?;
-        Ok((
-            Capture {
-                file: Some(read.into()),
-                hold: None,
-                buf: Vec::new(),
-            },
-            write,
-        ))
+        Ok(Capture {
+            file: Some(read.into()),
+            hold: Some(write),
+            buf: Vec::new(),
+        })
     }
 
-    /// Keep the write end open in fsi (until [`Capture::release`]).
-    fn holding(mut self, write: OwnedFd) -> Capture {
-        self.hold = Some(write);
-        self
+    /// The write end, for the child's stdout or stderr (before any [`Capture::release`]).
+    fn write_end(&self) -> BorrowedFd<'_> {
+        self.hold
+            .as_ref()
+            .expect("write end not released yet")
+            .as_fd()
     }
 
     /// Close the held write end, so the pipe reaches end of file once the child's copies close.

@@ -42,7 +42,7 @@ pub fn spawn(
     env: &[(String, String)],
     cwd: &Path,
     streams: Streams<'_>,
-) -> std::io::Result<Pid> {
+) -> std::io::Result<Proc> {
     let program = cstring(program.as_os_str())?;
     let argv = args
         .iter()
@@ -68,6 +68,7 @@ pub fn spawn(
                 &argv,
                 &envp,
             )
+            .map(|pid| Proc { pid, exit: None })
             .map_err(Into::into)
         })
     })
@@ -125,8 +126,9 @@ pub struct Proc {
 }
 
 impl Proc {
-    pub fn new(pid: Pid) -> Proc {
-        Proc { pid, exit: None }
+    /// The process id (also its process group id).
+    pub fn pid(&self) -> i32 {
+        self.pid.as_raw()
     }
 
     /// Reap the process if it has exited; `true` once it has (or cannot be waited for).

@@ -355,8 +355,7 @@ pub fn generate(project_root: &Path, config: &TypesConfig) -> Result<Generated, 
     gen_files.insert(out_dir.join("index.ts"), barrel);
     warnings.sort();
     warnings.dedup();
-    v.drop_in_background();
-    drop_in_background(ir);
+    drop_in_background((v.into_caches(), ir));
     Ok(Generated {
         files: gen_files,
         modules,

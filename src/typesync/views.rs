@@ -47,6 +47,13 @@ pub enum ModelShape {
     },
 }
 
+/// What [`Views`] computed once and keeps: shapes, flattened fields, fields per view.
+pub type Caches = (
+    Vec<Option<[ModelShape; 2]>>,
+    Vec<Option<Vec<Field>>>,
+    Vec<Option<[Vec<ViewField>; 2]>>,
+);
+
 pub struct Views<'a> {
     pub ir: &'a Ir,
     pub settings: Settings,
@@ -176,15 +183,14 @@ fn generate_alias(g: Option<AliasGen>, name: &str) -> Option<String> {
 }
 
 impl<'a> Views<'a> {
-    /// Free the caches on a helper thread: a few hundred thousand small allocations that the
-    /// caller would otherwise wait for.
-    pub fn drop_in_background(mut self) {
-        let caches = (
+    /// The caches, to be freed together with the IR on a helper thread: a few hundred thousand
+    /// small allocations that the caller would otherwise wait for.
+    pub fn into_caches(mut self) -> Caches {
+        (
             std::mem::take(&mut self.shapes),
             std::mem::take(&mut self.flat),
             std::mem::take(&mut self.vfields),
-        );
-        super::drop_in_background(caches);
+        )
     }
 
     pub fn new(ir: &'a Ir, settings: Settings) -> Views<'a> {
