@@ -68,6 +68,12 @@ pub fn main() -> ExitCode {
             });
         }
     };
+    // mimalloc asks for transparent huge pages: type sync and plan validation touch tens of MiB
+    // and fault far less (`fsi types`: 4,500 page faults → 300). `fsi new` touches little and
+    // spends more zeroing 2 MiB pages than it saves, so it turns them off (docs/benchmarks.md).
+    if matches!(cli.command, Command::New(_)) {
+        let _ = nix::sys::prctl::set_thp_disable(true);
+    }
     let ui = Ui::from_env(cli.global.quiet);
     let status = match commands::dispatch(cli, &ui) {
         Ok(status) => status,
