@@ -115,6 +115,10 @@ pub struct SpawnError {
 /// memory).
 const CAPTURE_LIMIT: usize = 4 * 1024 * 1024;
 
+/// How long a command may run before its exit is watched for (see [`ShellCommand::run`]);
+/// until then, the pipes' hang-up or this time passing prompts the check.
+const WATCH_AFTER: Duration = Duration::from_millis(5);
+
 impl ShellCommand {
     pub fn new(script: impl Into<String>, cwd: impl AsRef<Path>) -> ShellCommand {
         ShellCommand {
@@ -148,13 +152,18 @@ impl ShellCommand {
 
     /// Run to completion, timeout or cancellation. Never leaves processes of its group behind.
     ///
-    /// Everything happens on the calling thread: one `poll` loop reads stdout and stderr, wakes
-    /// when the shell exits (its pidfd becomes readable; without pidfds, a SIGCHLD self-pipe
-    /// registered once per thread, see [`ChildWake::for_thread`]), and handles the timeout and
-    /// cancellation checks. No helper threads: a thread hand-off per event costs a scheduler
-    /// round trip, which on a busy machine is most of the per-command overhead. For the same
-    /// reason fsi holds a write end of each pipe until the shell is reaped: the shell's exit then
-    /// wakes the loop once, not twice (the pipes' hang-up, then the exit).
+    /// Everything happens on the calling thread: one `poll` loop reads stdout and stderr, notices
+    /// the shell's exit, and handles the timeout and cancellation checks. No helper threads: a
+    /// thread hand-off per event costs a scheduler round trip, which on a busy machine is most of
+    /// the per-command overhead.
+    ///
+    /// Noticing the exit: a shell that exits closes its output, so the pipes' hang-up is the
+    /// first sign, and for a short command usually the only one needed — by the time the loop
+    /// runs, the shell can be reaped. Only when it cannot (it closed its output but runs on, or a
+    /// background member of its group holds the pipes, or it simply runs longer than
+    /// [`WATCH_AFTER`]) is an exit watch armed: the shell's pidfd (Linux ≥ 5.3), else a SIGCHLD
+    /// self-pipe registered once per thread ([`ChildWake::for_thread`]). Short commands thus
+    /// cost no pidfd, and no second wake-up.
     pub fn run(&self, cancel: &Cancel) -> Result<Output, SpawnError> {
         let start = Instant::now();
         let spawn_error = |source| SpawnError {
@@ -177,19 +186,6 @@ impl ShellCommand {
         })?;
         let out = Capture::pipe().map_err(spawn_error)?;
         let err = Capture::pipe().map_err(spawn_error)?;
-        // The shell's exit is watched through a pidfd where the kernel has them (Linux ≥ 5.3),
-        // else through SIGCHLD. Stale SIGCHLD wake-ups (of earlier commands or other children)
-        // are dropped before the spawn; any left would only cost one extra loop turn, as the
-        // loop re-checks the child.
-        let use_pidfd = pidfd::available();
-        let wake = if use_pidfd {
-            None
-        } else {
-            ChildWake::for_thread()
-        };
-        if let Some(w) = &wake {
-            w.drain();
-        }
         let mut child = spawn::spawn(
             &bash,
             &["bash", "-o", "pipefail", "-c", &self.script],
@@ -201,27 +197,45 @@ impl ShellCommand {
             },
         )
         .map_err(spawn_error)?;
+        // The shell is starting on another core: meanwhile, get the next command's pipes ready.
+        reserve::restock();
         let pid = child.pid();
-        let exit = if use_pidfd { pidfd::open(pid) } else { None };
-        // Our write ends stay open in `out` and `err` until the shell is reaped (see above).
         let mut io = Io {
             out,
             err,
-            wake,
-            exit,
+            watch: Watch::Off,
             exit_seen: false,
         };
+        // Only the shell's copy of stderr's write end remains: that pipe hangs up when the shell
+        // exits. Stdout's is held until the shell is reaped, so that the exit wakes the loop
+        // once, not once per pipe.
+        io.err.release();
 
         let deadline = self.timeout.map(|t| start + t);
         let mut stopped: Option<Termination> = None;
         let mut status: Option<std::io::Result<spawn::Exit>> = None;
         loop {
-            if io.leader_exited(&mut child) {
-                status = Some(child.wait());
-                break;
+            let unwatched = matches!(io.watch, Watch::Off);
+            let may_have_exited = if unwatched {
+                !io.err.open() || start.elapsed() >= WATCH_AFTER
+            } else {
+                io.exit_seen || !matches!(io.watch, Watch::Pidfd(_))
+            };
+            if may_have_exited {
+                let hung_up = unwatched && !io.err.open();
+                if child.try_reap() || (hung_up && reap_soon(&mut child)) {
+                    status = Some(child.wait());
+                    break;
+                }
+                if unwatched {
+                    io.watch = Watch::arm(pid);
+                }
             }
             let now = Instant::now();
-            let mut slice = Duration::from_millis(25);
+            let mut slice = match io.watch {
+                Watch::Off => (start + WATCH_AFTER).saturating_duration_since(now),
+                _ => Duration::from_millis(25),
+            };
             if let Some(d) = deadline {
                 if now >= d {
                     stopped = Some(Termination::TimedOut);
@@ -236,6 +250,9 @@ impl ShellCommand {
             io.pump(slice);
         }
         if stopped.is_some() {
+            if matches!(io.watch, Watch::Off) {
+                io.watch = Watch::arm(pid);
+            }
             terminate_group(pid, self.grace, &mut io, &mut child);
         }
         let status = match status {
@@ -248,11 +265,9 @@ impl ShellCommand {
             let _ = killpg(Pid::from_raw(pid), Signal::SIGKILL);
             wait_group_gone(pid, Duration::from_secs(1));
         }
-        // Now the pipes may end: let go of our write ends, then read to end of file. A process
-        // that escaped the group (setsid) could hold them open forever; don't wait for it longer
-        // than a moment.
         io.out.release();
-        io.err.release();
+        // Read what is left to end of file. A process that escaped the group (setsid) could hold
+        // the pipes open forever; don't wait for it longer than a moment.
         let drain_until = Instant::now() + Duration::from_secs(2);
         while io.out.open() || io.err.open() {
             let now = Instant::now();
@@ -392,8 +407,8 @@ impl Drop for ChildWake {
     }
 }
 
-/// One captured stream: the pipe's read end (until EOF), a write end held until the shell is
-/// reaped, and the bytes read so far, capped.
+/// One captured stream: the pipe's read end (until EOF), its write end until the shell has been
+/// given it, and the bytes read so far, capped.
 struct Capture {
     file: Option<std::fs::File>,
     hold: Option<OwnedFd>,
@@ -401,9 +416,9 @@ struct Capture {
 }
 
 impl Capture {
-    /// A pipe for one stream; fsi holds its write end too (until [`Capture::release`]).
+    /// A pipe for one stream; its write end is held until [`Capture::release`].
     fn pipe() -> std::io::Result<Capture> {
-        let (read, write) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)?;
+        let (read, write) = reserve::pipe()?;
         Ok(Capture {
             file: Some(read.into()),
             hold: Some(write),
@@ -419,7 +434,8 @@ impl Capture {
             .as_fd()
     }
 
-    /// Close the held write end, so the pipe reaches end of file once the child's copies close.
+    /// Close our write end (once the shell has its copy): the pipe then reaches end of file when
+    /// the shell's copies close.
     fn release(&mut self) {
         self.hold = None;
     }
@@ -428,12 +444,21 @@ impl Capture {
         self.file.is_some()
     }
 
-    /// One read, after `poll` reported the pipe readable (so it does not block).
+    /// Act on what `poll` reported: read once if there is data (the read does not block), and
+    /// on a bare hang-up — no writer left, nothing buffered — take end of file without a read.
+    fn ready(&mut self, revents: PollFlags) {
+        if revents == PollFlags::POLLHUP {
+            self.finish();
+        } else if !revents.is_empty() {
+            self.read_once();
+        }
+    }
+
     fn read_once(&mut self) {
         let Some(f) = self.file.as_mut() else { return };
         let mut chunk = [0u8; 8192];
         match f.read(&mut chunk) {
-            Ok(0) => self.file = None,
+            Ok(0) => self.finish(),
             Ok(n) => {
                 if self.buf.len() < CAPTURE_LIMIT {
                     let take = n.min(CAPTURE_LIMIT - self.buf.len());
@@ -441,7 +466,122 @@ impl Capture {
                 }
             }
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(_) => self.file = None,
+            Err(_) => self.finish(),
+        }
+    }
+
+    /// End of file: the read end is done with (closed after the next spawn).
+    fn finish(&mut self) {
+        if let Some(f) = self.file.take() {
+            reserve::retire(f.into());
+        }
+    }
+}
+
+impl Drop for Capture {
+    fn drop(&mut self) {
+        self.finish();
+    }
+}
+
+/// Per thread: pipes made ahead of the command that will use them, and read ends whose closing
+/// can wait. Both happen right after a spawn, while the shell starts up on another core, instead
+/// of between one command's exit and the next one's start — the stretch a plan of many short
+/// checks spends its overhead in.
+mod reserve {
+    use std::cell::RefCell;
+    use std::os::fd::OwnedFd;
+
+    /// Pipes kept ready: stdout and stderr of the next command.
+    const SPARE: usize = 2;
+    /// Read ends waiting to be closed; beyond this many, they are closed at once.
+    const MAX_RETIRED: usize = 8;
+
+    #[derive(Default)]
+    struct Reserve {
+        spare: Vec<(OwnedFd, OwnedFd)>,
+        retired: Vec<OwnedFd>,
+    }
+
+    thread_local! {
+        static RESERVE: RefCell<Reserve> = RefCell::default();
+    }
+
+    fn new_pipe() -> std::io::Result<(OwnedFd, OwnedFd)> {
+        Ok(nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)?)
+    }
+
+    /// A fresh pipe (close-on-exec): one made ahead if there is one. (Never one that any
+    /// process has seen: nothing of an earlier command can write into it.)
+    pub fn pipe() -> std::io::Result<(OwnedFd, OwnedFd)> {
+        match RESERVE.with_borrow_mut(|r| r.spare.pop()) {
+            Some(p) => Ok(p),
+            None => new_pipe(),
+        }
+    }
+
+    /// Close `fd` later (see [`restock`]).
+    pub fn retire(fd: OwnedFd) {
+        RESERVE.with_borrow_mut(|r| {
+            if r.retired.len() < MAX_RETIRED {
+                r.retired.push(fd);
+            }
+        });
+    }
+
+    /// Close the retired descriptors and make the next command's pipes. Failing to make them
+    /// now is not an error: [`pipe`] makes them when needed (and reports failure then).
+    pub fn restock() {
+        RESERVE.with_borrow_mut(|r| {
+            r.retired.clear();
+            while r.spare.len() < SPARE {
+                match new_pipe() {
+                    Ok(p) => r.spare.push(p),
+                    Err(_) => break,
+                }
+            }
+        });
+    }
+}
+
+/// The shell closed its output; most likely it is on its way out and can be reaped within
+/// microseconds. Try for a moment before arming a watch (which costs a system call to set up
+/// and a second wake-up).
+fn reap_soon(child: &mut spawn::Proc) -> bool {
+    let until = Instant::now() + Duration::from_micros(50);
+    while Instant::now() < until {
+        if child.try_reap() {
+            return true;
+        }
+        std::thread::yield_now();
+    }
+    false
+}
+
+/// How the shell's exit is watched for, once it is.
+enum Watch {
+    /// Not yet: the pipes' hang-up (or [`WATCH_AFTER`]) prompts a check.
+    Off,
+    /// The shell's pidfd: readable once it has exited.
+    Pidfd(OwnedFd),
+    /// This thread's SIGCHLD self-pipe.
+    Sigchld(Rc<ChildWake>),
+    /// Nothing works: short polls.
+    Polling,
+}
+
+impl Watch {
+    fn arm(pid: i32) -> Watch {
+        if pidfd::available()
+            && let Some(fd) = pidfd::open(pid)
+        {
+            return Watch::Pidfd(fd);
+        }
+        // A SIGCHLD that came before this point is still in the pipe: the loop then checks at
+        // once. One of an earlier command costs a loop turn, nothing more.
+        match ChildWake::for_thread() {
+            Some(w) => Watch::Sigchld(w),
+            None => Watch::Polling,
         }
     }
 }
@@ -450,9 +590,7 @@ impl Capture {
 struct Io {
     out: Capture,
     err: Capture,
-    wake: Option<Rc<ChildWake>>,
-    /// The shell's pidfd: readable once it has exited.
-    exit: Option<OwnedFd>,
+    watch: Watch,
     /// The pidfd has polled readable: from then on `waitpid` will reap.
     exit_seen: bool,
 }
@@ -461,13 +599,13 @@ impl Io {
     /// Whether the shell has exited (reaping it: a later `wait` returns the kept status).
     fn leader_exited(&mut self, child: &mut spawn::Proc) -> bool {
         // With a pidfd, a `waitpid` before it fires would only say "still running".
-        (self.exit.is_none() || self.exit_seen) && child.try_reap()
+        (!matches!(self.watch, Watch::Pidfd(_)) || self.exit_seen) && child.try_reap()
     }
 
-    /// Wait up to `limit` for output or a SIGCHLD, reading what arrived.
+    /// Wait up to `limit` for output or the exit watch, reading what arrived.
     fn pump(&mut self, limit: Duration) {
-        if self.wake.is_none() && self.exit.is_none() {
-            // Without the self-pipe, exit is only noticed between polls: keep them short.
+        if matches!(self.watch, Watch::Polling) {
+            // Without a watch, exit is only noticed between polls: keep them short.
             let cap = if self.out.open() || self.err.open() {
                 5
             } else {
@@ -485,11 +623,11 @@ impl Io {
     }
 
     fn poll_and_read(&mut self, with_wake: bool, limit: Duration) {
-        let wake = match (&self.exit, &self.wake) {
+        let wake = match &self.watch {
             _ if !with_wake => None,
-            (Some(pidfd), _) => Some(pidfd.as_fd()),
-            (None, Some(w)) => Some(w.read.as_fd()),
-            (None, None) => None,
+            Watch::Pidfd(fd) => Some(fd.as_fd()),
+            Watch::Sigchld(w) => Some(w.read.as_fd()),
+            Watch::Off | Watch::Polling => None,
         };
         let mut fds: Vec<PollFd<'_>> = Vec::with_capacity(3);
         let mut slots = [usize::MAX; 3]; // out, err, wake -> index in fds
@@ -518,21 +656,18 @@ impl Io {
         if !matches!(ready, Ok(n) if n > 0) {
             return; // timeout or EINTR (a signal: the caller re-checks everything)
         }
-        let fired = |k: usize| {
-            slots[k] != usize::MAX && fds[slots[k]].revents().is_some_and(|r| !r.is_empty())
+        let revents = |k: usize| match slots[k] {
+            usize::MAX => PollFlags::empty(),
+            i => fds[i].revents().unwrap_or(PollFlags::empty()),
         };
-        let (out_ready, err_ready, wake_ready) = (fired(0), fired(1), fired(2));
+        let (out_ready, err_ready, wake_ready) = (revents(0), revents(1), !revents(2).is_empty());
         drop(fds);
-        if out_ready {
-            self.out.read_once();
-        }
-        if err_ready {
-            self.err.read_once();
-        }
+        self.out.ready(out_ready);
+        self.err.ready(err_ready);
         if wake_ready {
-            match &self.wake {
-                Some(w) => w.drain(),
-                None => self.exit_seen = true,
+            match &self.watch {
+                Watch::Sigchld(w) => w.drain(),
+                _ => self.exit_seen = true,
             }
         }
     }
@@ -649,10 +784,10 @@ mod tests {
     }
 
     #[test]
-    fn exit_is_noticed_promptly_with_the_write_ends_held() {
-        // fsi holds write ends of the pipes until the shell is reaped: the loop must wake on the
-        // exit itself, not on a hang-up that cannot come, nor wait for a poll slice to lapse.
-        // Without a working exit watch every command would last at least one 25 ms poll slice.
+    fn exit_is_noticed_promptly() {
+        // The loop must wake on the exit itself (stderr's hang-up, or the watch armed after
+        // WATCH_AFTER), not on a hang-up that cannot come — fsi holds stdout's write end — nor
+        // wait for a poll slice to lapse: otherwise every command would last at least 25 ms.
         let quick = (0..20)
             .map(|_| sh("true").run(&Cancel::new()).unwrap())
             .inspect(|out| assert!(out.success()))
@@ -662,6 +797,31 @@ mod tests {
             quick >= 10,
             "only {quick} of 20 commands ended within 20 ms"
         );
+    }
+
+    #[test]
+    fn a_shell_that_closes_stderr_early_is_still_waited_for() {
+        // stderr's hang-up is only a hint that the shell is exiting.
+        let out = sh("exec 2>&-; sleep 0.2; echo done")
+            .run(&Cancel::new())
+            .unwrap();
+        assert!(out.success(), "{out:?}");
+        assert_eq!(out.stdout, "done\n");
+        assert!(out.duration >= Duration::from_millis(200), "{out:?}");
+    }
+
+    #[test]
+    fn output_of_an_escaped_process_never_reaches_a_later_command() {
+        // A process that left the group (setsid) keeps the first command's pipes past the
+        // first command's end (whose drain gives up after 2 s); the next command must get pipes
+        // of its own, not see that process's late output.
+        let first = sh("setsid sh -c 'sleep 2.5; echo late' & echo first")
+            .run(&Cancel::new())
+            .unwrap();
+        assert_eq!(first.stdout, "first\n", "{first:?}");
+        let second = sh("sleep 1").run(&Cancel::new()).unwrap();
+        assert!(second.success());
+        assert_eq!(second.stdout, "", "{second:?}");
     }
 
     #[test]

@@ -55,10 +55,16 @@ pub fn spawn(
         streams.stdout.as_raw_fd(),
         streams.stderr.as_raw_fd(),
     ];
-    SETUP.with_borrow_mut(|setup| {
-        let setup = match setup {
-            Some(s) if s.fds == fds => s,
-            _ => setup.insert(Setup::new(fds)?),
+    SETUPS.with_borrow_mut(|setups| {
+        let setup = match setups.iter().position(|s| s.fds == fds) {
+            Some(i) => &setups[i],
+            None => {
+                if setups.len() == MAX_SETUPS {
+                    setups.remove(0);
+                }
+                setups.push(Setup::new(fds)?);
+                setups.last().expect("just pushed")
+            }
         };
         in_directory(cwd, || {
             posix_spawn(
@@ -75,11 +81,15 @@ pub fn spawn(
 }
 
 thread_local! {
-    /// The last spawn's attributes and file actions. Pipes are created afresh per command but
-    /// usually get the same descriptor numbers, and glibc checks each `adddup2` against the
-    /// descriptor limit with two `getrlimit` calls: reusing the set saves six system calls.
-    static SETUP: RefCell<Option<Setup>> = const { RefCell::new(None) };
+    /// Recent spawns' attributes and file actions. Pipes are created afresh per command, but
+    /// their descriptor numbers come round again in a short cycle, and glibc checks each
+    /// `adddup2` against the descriptor limit with two `getrlimit` calls: reusing a set saves six
+    /// system calls.
+    static SETUPS: RefCell<Vec<Setup>> = const { RefCell::new(Vec::new()) };
 }
+
+/// How many descriptor combinations [`SETUPS`] remembers.
+const MAX_SETUPS: usize = 4;
 
 /// Spawn attributes, and file actions that dup `fds` onto 0, 1 and 2.
 struct Setup {
