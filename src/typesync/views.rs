@@ -27,6 +27,8 @@ pub struct ViewField {
     /// Python field name (for override matching).
     pub name: Arc<str>,
     pub key: Arc<str>,
+    /// `key` is an identifier, written unquoted (worked out once, not per emitter).
+    pub key_ident: bool,
     pub ty: Ty,
     pub optional: bool,
     pub readonly: bool,
@@ -276,6 +278,8 @@ impl<'a> Views<'a> {
             }
         }
         let mut queued = vec![true; n];
+        // Scratch buffers for the two renderings compared.
+        let mut bufs = [String::new(), String::new()];
         let mut work: std::collections::VecDeque<DeclId> = (0..n).collect();
         while let Some(id) = work.pop_front() {
             queued[id] = false;
@@ -285,16 +289,12 @@ impl<'a> Views<'a> {
             {
                 let differs = match &self.ir.decls[id].kind {
                     DeclKind::Enum(_) => false,
-                    DeclKind::Alias(a) => {
-                        super::ts::ts_type(self, &a.ty, View::Response, &mut |_| {})
-                            != super::ts::ts_type(self, &a.ty, View::Request, &mut |_| {})
-                    }
+                    DeclKind::Alias(a) => super::ts::ty_views_differ(self, &a.ty, &mut bufs),
                     DeclKind::Model(_) => {
                         let r = self.shape(id, View::Response);
                         let q = self.shape(id, View::Request);
                         shapes_obviously_differ(r, q)
-                            || super::ts::shape_text(self, r, View::Response)
-                                != super::ts::shape_text(self, q, View::Request)
+                            || super::ts::shapes_differ(self, r, q, &mut bufs)
                     }
                 };
                 if differs {
@@ -325,11 +325,15 @@ impl<'a> Views<'a> {
 
     /// The name a declaration has in a view.
     pub fn name(&self, id: DeclId, view: View) -> String {
-        let n = &self.ir.decls[id].name;
+        [self.ir.decls[id].name.as_str(), self.name_suffix(id, view)].concat()
+    }
+
+    /// What follows the declaration's own name in a view: `Input` for a distinct request shape.
+    pub fn name_suffix(&self, id: DeclId, view: View) -> &'static str {
         if view == View::Request && self.input[id] {
-            format!("{n}Input")
+            "Input"
         } else {
-            n.clone()
+            ""
         }
     }
 
@@ -435,6 +439,7 @@ impl<'a> Views<'a> {
                 }
                 Some(ViewField {
                     name: f.name.clone(),
+                    key_ident: super::ts::is_ident(&key),
                     key,
                     ty,
                     optional: false,
@@ -458,6 +463,7 @@ impl<'a> Views<'a> {
                 };
                 Some(ViewField {
                     name: f.name.clone(),
+                    key_ident: super::ts::is_ident(&key),
                     key,
                     ty: f.ty.clone(),
                     optional: f.has_default,

@@ -6,163 +6,323 @@
 //! regex, Decimal is a string in responses and `number | string` in requests. Recursion and
 //! forward references go through `z.lazy` with an explicit `z.ZodType<T>` return type so that
 //! TypeScript can infer the schema's type.
+//!
+//! As in the TypeScript emitter, text is appended to one buffer as it is produced, and the header
+//! and imports are put in front of the body once it is known what the body references.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::ops::Range;
 
 use super::ir::*;
-use super::ts::{self, Exports, import_path, json_str, lit, prop_key};
+use super::ts::{self, Exports, TsWriter, write_imports, write_json_str, write_key, write_lit};
 use super::views::{ModelShape, View, ViewField, Views};
 
 const DECIMAL_RE: &str = r"/^-?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/";
 const DURATION_RE: &str = r"/^-?P(?!$)(\d+(\.\d+)?Y)?(\d+(\.\d+)?M)?(\d+(\.\d+)?W)?(\d+(\.\d+)?D)?(T(?=\d)(\d+(\.\d+)?H)?(\d+(\.\d+)?M)?(\d+(\.\d+)?S)?)?$/";
 const TIME_RE: &str = r"/^\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?$/";
+const UNKNOWN: &str = "z.unknown()";
+const NULL: &str = "z.null()";
 
 pub fn schema_name(v: &Views, id: DeclId, view: View) -> String {
-    format!("{}Schema", v.name(id, view))
+    let mut s = String::new();
+    write_schema_name(&mut s, v, id, view);
+    s
 }
 
+/// Append `<Name>Schema` or `<Name>InputSchema`.
+fn write_schema_name(out: &mut String, v: &Views, id: DeclId, view: View) {
+    ts::write_name(out, v, id, view);
+    out.push_str("Schema");
+}
+
+/// The state of one module's emission; `from`, `params` and `view` change per declaration.
 struct Cx<'v, 'a> {
     v: &'v Views<'a>,
+    /// The module being emitted.
+    here: usize,
     /// The declaration being emitted (for lazy decisions) and its type parameters.
     from: DeclId,
     params: &'v [String],
     view: View,
-    /// Schemas used from other modules: (module, name).
-    schemas: BTreeSet<(usize, String)>,
-    /// TS types used in `z.ZodType<...>` annotations: (module, name).
-    types: BTreeSet<(usize, String)>,
+    /// Schemas used from other modules, in the view they are used in (repeats included).
+    schemas: Vec<(DeclId, View)>,
+    /// TS types used in `z.ZodType<...>` annotations, this module's own included (they come
+    /// from the `.ts` file).
+    types: Vec<(DeclId, View)>,
+    /// Renders those annotations.
+    ts: TsWriter<'v, 'a>,
+    /// Byte ranges in the output of the parts of the unions and literals being built, to drop
+    /// repeated parts (a stack, as in [`TsWriter`]).
+    parts: Vec<Range<usize>>,
 }
 
 impl Cx<'_, '_> {
-    fn ty(&mut self, t: &Ty) -> String {
-        self.ty_c(t, None)
-    }
-
-    fn ty_c(&mut self, t: &Ty, c: Option<&Constraints>) -> String {
-        let view = self.view;
+    /// Append the schema for `t` with the constraints `c` of the types around it.
+    fn write(&mut self, out: &mut String, t: &Ty, c: Option<&Constraints>) {
         match t {
-            Ty::Prim(p) => prim(*p, view, c),
-            Ty::Unknown => "z.unknown()".into(),
-            Ty::Literal(ls) => literal(ls),
+            Ty::Prim(p) => write_prim(out, *p, self.view, c),
+            Ty::Unknown => out.push_str(UNKNOWN),
+            Ty::Literal(ls) => self.write_literal(out, ls.iter()),
             Ty::List(inner) => {
-                let s = self.ty(inner);
-                let mut s = format!("z.array({s})");
+                out.push_str("z.array(");
+                self.write(out, inner, None);
+                out.push(')');
                 if let Some(c) = c {
-                    if let Some(n) = &c.min_length {
-                        s.push_str(&format!(".min({n})"));
-                    }
-                    if let Some(n) = &c.max_length {
-                        s.push_str(&format!(".max({n})"));
-                    }
+                    push_check(out, ".min(", &c.min_length);
+                    push_check(out, ".max(", &c.max_length);
                 }
-                s
             }
             Ty::Tuple(ts) => {
-                let parts: Vec<String> = ts.iter().map(|t| self.ty(t)).collect();
-                format!("z.tuple([{}])", parts.join(", "))
+                out.push_str("z.tuple([");
+                for (i, t) in ts.iter().enumerate() {
+                    if i > 0 {
+                        out.push_str(", ");
+                    }
+                    self.write(out, t, None);
+                }
+                out.push_str("])");
             }
             Ty::Dict(k, val) => {
-                let vs = self.ty(val);
                 if ts::is_finite_key(self.v, k) {
-                    let ks = self.ty(k);
-                    format!("z.partialRecord({ks}, {vs})")
+                    out.push_str("z.partialRecord(");
+                    self.write(out, k, None);
+                    out.push_str(", ");
                 } else {
-                    format!("z.record(z.string(), {vs})")
+                    out.push_str("z.record(z.string(), ");
                 }
+                self.write(out, val, None);
+                out.push(')');
             }
-            Ty::Union(ts) => {
-                let mut parts: Vec<String> = Vec::new();
-                let mut null = false;
-                for t in ts.iter() {
-                    if *t == Ty::Prim(Prim::Null)
-                        || matches!(t, Ty::Literal(l) if l.len() == 1 && l[0] == Lit::Null)
-                    {
-                        null = true;
-                        continue;
-                    }
-                    let s = self.ty_c(t, c);
-                    if s == "z.unknown()" {
-                        return s;
-                    }
-                    if !parts.contains(&s) {
-                        parts.push(s);
-                    }
-                }
-                let base = match parts.len() {
-                    0 => "z.null()".to_string(),
-                    1 => parts.pop().expect("one"),
-                    _ => format!("z.union([{}])", parts.join(", ")),
-                };
-                if null && base != "z.null()" {
-                    format!("{base}.nullable()")
-                } else {
-                    base
-                }
-            }
-            Ty::Ref(id, args) => self.reference(*id, args),
-            Ty::Var(n) => n.clone(),
-            Ty::Json(inner) => match view {
-                View::Response => self.ty(inner),
-                View::Request => "z.string()".into(),
+            Ty::Union(ts) => self.write_union(out, ts, c),
+            Ty::Ref(id, args) => self.write_ref(out, *id, args),
+            Ty::Var(n) => out.push_str(n),
+            Ty::Json(inner) => match self.view {
+                View::Response => self.write(out, inner, None),
+                View::Request => out.push_str("z.string()"),
             },
-            Ty::Constrained(inner, cons) => {
-                let mut merged = c.cloned().unwrap_or_default();
-                merged.merge((**cons).clone());
-                self.ty_c(inner, Some(&merged))
-            }
+            Ty::Constrained(inner, cons) => match c {
+                None => self.write(out, inner, Some(cons)),
+                Some(c) => {
+                    let mut merged = c.clone();
+                    merged.merge((**cons).clone());
+                    self.write(out, inner, Some(&merged))
+                }
+            },
         }
     }
 
-    fn reference(&mut self, id: DeclId, args: &[Ty]) -> String {
-        let v = self.v;
-        let d = &v.ir.decls[id];
-        let name = schema_name(v, id, self.view);
-        let here = v.ir.decls[self.from].module;
-        if d.module != here {
-            self.schemas.insert((d.module, name.clone()));
+    /// Members without repeats in `z.union([...])` (one member as is, none `z.null()`), then
+    /// `.nullable()` when `None` is a member; an unknown member makes it `z.unknown()`.
+    fn write_union(&mut self, out: &mut String, members: &[Ty], c: Option<&Constraints>) {
+        let start = out.len();
+        let base = self.parts.len();
+        let mut null = false;
+        for t in members {
+            if *t == Ty::Prim(Prim::Null)
+                || matches!(t, Ty::Literal(l) if l.len() == 1 && l[0] == Lit::Null)
+            {
+                null = true;
+                continue;
+            }
+            let sep = out.len();
+            if self.parts.len() > base {
+                out.push_str(", ");
+            }
+            let part = out.len();
+            self.write(out, t, c);
+            if out[part..] == *UNKNOWN {
+                // The members after it are not rendered (nor imported).
+                self.parts.truncate(base);
+                out.truncate(start);
+                out.push_str(UNKNOWN);
+                return;
+            }
+            self.keep_part(out, base, sep, part);
         }
-        let arity = ts::params_of(v.ir, id).len();
-        let call = if arity == 0 {
-            name
+        let n = self.parts.len() - base;
+        self.parts.truncate(base);
+        match n {
+            0 => out.push_str(NULL),
+            1 => {}
+            // Only the members just written move.
+            _ => {
+                out.insert_str(start, "z.union([");
+                out.push_str("])");
+            }
+        }
+        if null && out[start..] != *NULL {
+            out.push_str(".nullable()");
+        }
+    }
+
+    /// Literal values without repeats: `z.literal(a)`, `z.enum([a, b])` when all are strings,
+    /// else `z.union([z.literal(a), z.literal(1)])`; `.nullable()` when `None` is among them
+    /// (alone, `z.null()`).
+    fn write_literal<'l>(&mut self, out: &mut String, ls: impl Iterator<Item = &'l Lit> + Clone) {
+        let all_str = ls.clone().all(|l| matches!(l, Lit::Str(_) | Lit::Null));
+        let start = out.len();
+        let base = self.parts.len();
+        let mut null = false;
+        for l in ls {
+            if *l == Lit::Null {
+                null = true;
+                continue;
+            }
+            let sep = out.len();
+            if self.parts.len() > base {
+                out.push_str(", ");
+            }
+            if !all_str {
+                out.push_str("z.literal(");
+            }
+            let part = out.len();
+            write_lit(out, l);
+            if self.keep_part(out, base, sep, part) && !all_str {
+                out.push(')');
+            }
+        }
+        let n = self.parts.len() - base;
+        self.parts.truncate(base);
+        match n {
+            0 => out.push_str(NULL),
+            1 if all_str => {
+                out.insert_str(start, "z.literal(");
+                out.push(')');
+            }
+            1 => {}
+            _ => {
+                out.insert_str(start, if all_str { "z.enum([" } else { "z.union([" });
+                out.push_str("])");
+            }
+        }
+        if null && n > 0 {
+            out.push_str(".nullable()");
+        }
+    }
+
+    /// Keep the part whose text was written from `part` on (after its separator at `sep`)
+    /// unless that text repeats an earlier part; returns whether it was kept.
+    fn keep_part(&mut self, out: &mut String, base: usize, sep: usize, part: usize) -> bool {
+        let text = &out[part..];
+        if self.parts[base..].iter().any(|r| out[r.clone()] == *text) {
+            out.truncate(sep);
+            false
         } else {
-            let parts: Vec<String> = (0..arity)
-                .map(|i| match args.get(i) {
-                    Some(a) => self.ty(a),
-                    None => "z.unknown()".into(),
-                })
-                .collect();
-            format!("{name}({})", parts.join(", "))
-        };
-        if !v.needs_lazy(self.from, id) {
-            return call;
+            self.parts.push(part..out.len());
+            true
         }
-        // Annotate the lazy getter so TypeScript does not need the schema's own type.
-        let mut tsrefs = Vec::new();
-        let t = ts::ts_type(v, &Ty::Ref(id, args.to_vec().into()), self.view, &mut |r| {
-            tsrefs.push(r)
-        });
-        let mentions_param = self.params.iter().any(|p| ts_mentions(&t, p));
-        if mentions_param {
-            return format!("z.lazy((): z.ZodType => {call})");
-        }
-        for r in tsrefs {
-            self.types
-                .insert((v.ir.decls[r].module, v.name(r, self.view)));
-        }
-        let _ = here;
-        format!("z.lazy((): z.ZodType<{t}> => {call})")
     }
 
-    fn fields(&mut self, fields: &[ViewField]) -> String {
-        let mut s = String::new();
-        for f in fields {
-            let mut t = self.ty(&f.ty);
-            if f.optional {
-                t.push_str(".optional()");
-            }
-            s.push_str(&format!("  {}: {t},\n", prop_key(&f.key)));
+    fn write_ref(&mut self, out: &mut String, id: DeclId, args: &[Ty]) {
+        let v = self.v;
+        if v.ir.decls[id].module != self.here {
+            self.schemas.push((id, self.view));
         }
-        s
+        if !v.needs_lazy(self.from, id) {
+            self.write_call(out, id, args);
+            return;
+        }
+        // Annotate the lazy getter so TypeScript does not need the schema's own type; not
+        // possible when the type mentions the declaration's own type parameters.
+        out.push_str("z.lazy((): z.ZodType");
+        let open = out.len();
+        out.push('<');
+        self.ts.view = self.view;
+        self.ts.write_ref(out, id, args);
+        if self.params.iter().any(|p| ts_mentions(&out[open + 1..], p)) {
+            out.truncate(open);
+            self.ts.refs.clear();
+        } else {
+            out.push('>');
+            let view = self.view;
+            self.types.extend(self.ts.refs.drain(..).map(|r| (r, view)));
+        }
+        out.push_str(" => ");
+        self.write_call(out, id, args);
+        out.push(')');
+    }
+
+    /// The schema's name, called with its type arguments' schemas when it is generic.
+    fn write_call(&mut self, out: &mut String, id: DeclId, args: &[Ty]) {
+        write_schema_name(out, self.v, id, self.view);
+        let arity = ts::params_of(self.v.ir, id).len();
+        if arity == 0 {
+            return;
+        }
+        out.push('(');
+        for i in 0..arity {
+            if i > 0 {
+                out.push_str(", ");
+            }
+            match args.get(i) {
+                Some(a) => self.write(out, a, None),
+                None => out.push_str(UNKNOWN),
+            }
+        }
+        out.push(')');
+    }
+
+    /// A model's object schema: its bases chained with `.extend(…shape)`, then its own fields.
+    fn write_object(
+        &mut self,
+        out: &mut String,
+        bases: &[(DeclId, Vec<Ty>, Vec<String>)],
+        fields: &[ViewField],
+        extra_allow: bool,
+    ) {
+        for (i, (b, args, omit)) in bases.iter().enumerate() {
+            if i > 0 {
+                out.push_str(".extend(");
+            }
+            // Bases are never lazy: `.extend` needs the shape now.
+            if self.v.ir.decls[*b].module != self.here {
+                self.schemas.push((*b, self.view));
+            }
+            self.write_call(out, *b, args);
+            if !omit.is_empty() {
+                out.push_str(".omit({ ");
+                for (j, k) in omit.iter().enumerate() {
+                    if j > 0 {
+                        out.push_str(", ");
+                    }
+                    write_key(out, k, ts::is_ident(k));
+                    out.push_str(": true");
+                }
+                out.push_str(" })");
+            }
+            if i > 0 {
+                out.push_str(".shape)");
+            }
+        }
+        match (bases.is_empty(), fields.is_empty()) {
+            (true, true) => out.push_str("z.object({})"),
+            (true, false) => {
+                out.push_str("z.object({\n");
+                self.write_fields(out, fields);
+                out.push_str("})");
+            }
+            (false, true) => {}
+            (false, false) => {
+                out.push_str(".extend({\n");
+                self.write_fields(out, fields);
+                out.push_str("})");
+            }
+        }
+        if extra_allow {
+            out.push_str(".catchall(z.unknown())");
+        }
+    }
+
+    fn write_fields(&mut self, out: &mut String, fields: &[ViewField]) {
+        for f in fields {
+            out.push_str("  ");
+            write_key(out, &f.key, f.key_ident);
+            out.push_str(": ");
+            self.write(out, &f.ty, None);
+            if f.optional {
+                out.push_str(".optional()");
+            }
+            out.push_str(",\n");
+        }
     }
 }
 
@@ -171,293 +331,202 @@ fn ts_mentions(t: &str, ident: &str) -> bool {
         .any(|w| w == ident)
 }
 
-fn num_checks(c: Option<&Constraints>) -> String {
-    let Some(c) = c else { return String::new() };
-    let mut s = String::new();
-    if let Some(n) = &c.ge {
-        s.push_str(&format!(".gte({n})"));
+/// `{method}{n})` when the constraint is set (`method` includes the opening parenthesis).
+fn push_check(out: &mut String, method: &str, n: &Option<String>) {
+    if let Some(n) = n {
+        out.push_str(method);
+        out.push_str(n);
+        out.push(')');
     }
-    if let Some(n) = &c.gt {
-        s.push_str(&format!(".gt({n})"));
-    }
-    if let Some(n) = &c.le {
-        s.push_str(&format!(".lte({n})"));
-    }
-    if let Some(n) = &c.lt {
-        s.push_str(&format!(".lt({n})"));
-    }
-    if let Some(n) = &c.multiple_of {
-        s.push_str(&format!(".multipleOf({n})"));
-    }
-    s
 }
 
-fn str_checks(c: Option<&Constraints>) -> String {
-    let Some(c) = c else { return String::new() };
-    let mut s = String::new();
-    if let Some(n) = &c.min_length {
-        s.push_str(&format!(".min({n})"));
-    }
-    if let Some(n) = &c.max_length {
-        s.push_str(&format!(".max({n})"));
-    }
+fn write_num_checks(out: &mut String, c: Option<&Constraints>) {
+    let Some(c) = c else { return };
+    push_check(out, ".gte(", &c.ge);
+    push_check(out, ".gt(", &c.gt);
+    push_check(out, ".lte(", &c.le);
+    push_check(out, ".lt(", &c.lt);
+    push_check(out, ".multipleOf(", &c.multiple_of);
+}
+
+fn write_str_checks(out: &mut String, c: Option<&Constraints>) {
+    let Some(c) = c else { return };
+    push_check(out, ".min(", &c.min_length);
+    push_check(out, ".max(", &c.max_length);
     if let Some(p) = &c.pattern {
         // Python-only regex syntax, translated to JavaScript's.
-        let p = p
-            .replace("(?P<", "(?<")
-            .replace("\\A", "^")
-            .replace("\\Z", "$");
-        s.push_str(&format!(".regex(new RegExp({}))", json_str(&p)));
+        out.push_str(".regex(new RegExp(");
+        if p.contains("(?P<") || p.contains("\\A") || p.contains("\\Z") {
+            let p = p
+                .replace("(?P<", "(?<")
+                .replace("\\A", "^")
+                .replace("\\Z", "$");
+            write_json_str(out, &p);
+        } else {
+            write_json_str(out, p);
+        }
+        out.push_str("))");
     }
-    s
 }
 
-fn prim(p: Prim, view: View, c: Option<&Constraints>) -> String {
+fn write_prim(out: &mut String, p: Prim, view: View, c: Option<&Constraints>) {
     match p {
-        Prim::Str => format!("z.string(){}", str_checks(c)),
-        Prim::Bytes => format!("z.string(){}", str_checks(c)),
-        Prim::Int => format!("z.number().int(){}", num_checks(c)),
-        Prim::Float => format!("z.number(){}", num_checks(c)),
-        Prim::Bool => "z.boolean()".into(),
-        Prim::Null => "z.null()".into(),
-        Prim::Decimal => match view {
-            View::Response => format!("z.string().regex({DECIMAL_RE})"),
-            View::Request => format!(
-                "z.union([z.number(){}, z.string().regex({DECIMAL_RE})])",
-                num_checks(c)
-            ),
-        },
-        Prim::DateTime => "z.iso.datetime({ offset: true, local: true })".into(),
-        Prim::Date => "z.iso.date()".into(),
-        Prim::Time => format!("z.string().regex({TIME_RE})"),
-        Prim::Duration => format!("z.string().regex({DURATION_RE})"),
-        Prim::Uuid => "z.guid()".into(),
+        Prim::Str | Prim::Bytes => {
+            out.push_str("z.string()");
+            write_str_checks(out, c);
+        }
+        Prim::Int => {
+            out.push_str("z.number().int()");
+            write_num_checks(out, c);
+        }
+        Prim::Float => {
+            out.push_str("z.number()");
+            write_num_checks(out, c);
+        }
+        Prim::Bool => out.push_str("z.boolean()"),
+        Prim::Null => out.push_str(NULL),
+        Prim::Decimal => {
+            if view == View::Request {
+                out.push_str("z.union([z.number()");
+                write_num_checks(out, c);
+                out.push_str(", ");
+            }
+            out.push_str("z.string().regex(");
+            out.push_str(DECIMAL_RE);
+            out.push(')');
+            if view == View::Request {
+                out.push_str("])");
+            }
+        }
+        Prim::DateTime => out.push_str("z.iso.datetime({ offset: true, local: true })"),
+        Prim::Date => out.push_str("z.iso.date()"),
+        Prim::Time => {
+            out.push_str("z.string().regex(");
+            out.push_str(TIME_RE);
+            out.push(')');
+        }
+        Prim::Duration => {
+            out.push_str("z.string().regex(");
+            out.push_str(DURATION_RE);
+            out.push(')');
+        }
+        Prim::Uuid => out.push_str("z.guid()"),
     }
 }
 
-fn literal(ls: &[Lit]) -> String {
-    let mut parts: Vec<String> = Vec::new();
-    let mut null = false;
-    for l in ls {
-        if *l == Lit::Null {
-            null = true;
-            continue;
-        }
-        let s = lit(l);
-        if !parts.contains(&s) {
-            parts.push(s);
-        }
-    }
-    let all_str = ls.iter().all(|l| matches!(l, Lit::Str(_) | Lit::Null));
-    let base = match parts.len() {
-        0 => "z.null()".to_string(),
-        1 => format!("z.literal({})", parts[0]),
-        _ if all_str => format!("z.enum([{}])", parts.join(", ")),
-        _ => {
-            let lits: Vec<String> = parts.iter().map(|p| format!("z.literal({p})")).collect();
-            format!("z.union([{}])", lits.join(", "))
-        }
-    };
-    if null && !parts.is_empty() {
-        format!("{base}.nullable()")
-    } else {
-        base
-    }
-}
-
-fn generic_wrap(params: &[String], body: String) -> String {
+/// `<T extends z.ZodType>(T: T) => ` before a generic declaration's schema (nothing otherwise).
+fn write_generic_prefix(out: &mut String, params: &[String]) {
     if params.is_empty() {
-        body
-    } else {
-        let ps: Vec<String> = params
-            .iter()
-            .map(|p| format!("{p} extends z.ZodType"))
-            .collect();
-        let args: Vec<String> = params.iter().map(|p| format!("{p}: {p}")).collect();
-        format!("<{}>({}) => {body}", ps.join(", "), args.join(", "))
+        return;
     }
+    out.push('<');
+    for (i, p) in params.iter().enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        out.push_str(p);
+        out.push_str(" extends z.ZodType");
+    }
+    out.push_str(">(");
+    for (i, p) in params.iter().enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        out.push_str(p);
+        out.push_str(": ");
+        out.push_str(p);
+    }
+    out.push_str(") => ");
 }
 
 /// Emit `<stem>.zod.ts` for one module.
 pub fn emit_module(v: &Views, mi: usize) -> (String, Exports) {
     let ir = v.ir;
     let module = &ir.modules[mi];
-    let mut schemas: BTreeSet<(usize, String)> = BTreeSet::new();
-    let mut types: BTreeSet<(usize, String)> = BTreeSet::new();
-    let mut blocks = Vec::new();
+    let mut cx = Cx {
+        v,
+        here: mi,
+        from: 0,
+        params: &[],
+        view: View::Response,
+        schemas: Vec::new(),
+        types: Vec::new(),
+        ts: TsWriter::new(v, View::Response),
+        parts: Vec::new(),
+    };
+    // About what the bench corpus needs (800 bytes per declaration): a body rarely grows.
+    let mut body = String::with_capacity(module.decls.len() * 1024);
     let mut exports = Vec::new();
     for &id in &module.decls {
         let d = &ir.decls[id];
-        let mut block = String::with_capacity(2048);
-        match &d.kind {
+        body.push('\n');
+        let (params, views): (&[String], &[View]) = match &d.kind {
             DeclKind::Enum(e) => {
-                let lits: Vec<Lit> = e.members.iter().map(|(_, l)| l.clone()).collect();
-                let body = if lits.is_empty() {
-                    "z.never()".to_string()
+                body.push_str("export const ");
+                write_schema_name(&mut body, v, id, View::Response);
+                body.push_str(" = ");
+                if e.members.is_empty() {
+                    body.push_str("z.never()");
                 } else {
-                    literal(&lits)
-                };
-                block.push_str(&format!(
-                    "export const {} = {body};\n",
-                    schema_name(v, id, View::Response)
-                ));
+                    cx.write_literal(&mut body, e.members.iter().map(|(_, l)| l));
+                }
+                body.push_str(";\n");
                 exports.push((schema_name(v, id, View::Response), true));
+                continue;
             }
-            DeclKind::Alias(a) => {
-                for view in [View::Response, View::Request] {
-                    if view == View::Request && !v.input[id] {
-                        continue;
-                    }
-                    let mut cx = Cx {
-                        v,
-                        from: id,
-                        params: &a.params,
-                        view,
-                        schemas: BTreeSet::new(),
-                        types: BTreeSet::new(),
-                    };
-                    let body = cx.ty(&a.ty);
-                    schemas.append(&mut cx.schemas);
-                    types.append(&mut cx.types);
-                    if view == View::Request {
-                        block.push('\n');
-                    }
-                    block.push_str(&format!(
-                        "export const {} = {};\n",
-                        schema_name(v, id, view),
-                        generic_wrap(&a.params, body)
-                    ));
-                    exports.push((schema_name(v, id, view), true));
-                }
+            DeclKind::Alias(a) => (&a.params, &[View::Response, View::Request]),
+            DeclKind::Model(m) => (&m.params, &[View::Response, View::Request]),
+        };
+        cx.from = id;
+        cx.params = params;
+        for &view in views {
+            if view == View::Request && !v.input[id] {
+                continue;
             }
-            DeclKind::Model(m) => {
-                for view in [View::Response, View::Request] {
-                    if view == View::Request && !v.input[id] {
-                        continue;
-                    }
-                    let mut cx = Cx {
-                        v,
-                        from: id,
-                        params: &m.params,
-                        view,
-                        schemas: BTreeSet::new(),
-                        types: BTreeSet::new(),
-                    };
-                    let body = match v.shape(id, view) {
-                        ModelShape::Alias(t) => cx.ty(t),
-                        ModelShape::Object {
-                            bases,
-                            fields,
-                            extra_allow,
-                        } => {
-                            let own = cx.fields(fields);
-                            let mut s = String::new();
-                            for (i, (b, args, omit)) in bases.iter().enumerate() {
-                                // Bases are never lazy: `.extend` needs the shape now.
-                                let saved = cx.from;
-                                let bs = {
-                                    let name = schema_name(v, *b, view);
-                                    if ir.decls[*b].module != module_of(v, saved) {
-                                        cx.schemas.insert((ir.decls[*b].module, name.clone()));
-                                    }
-                                    let arity = ts::params_of(ir, *b).len();
-                                    if arity == 0 {
-                                        name
-                                    } else {
-                                        let parts: Vec<String> = (0..arity)
-                                            .map(|i| match args.get(i) {
-                                                Some(a) => cx.ty(a),
-                                                None => "z.unknown()".into(),
-                                            })
-                                            .collect();
-                                        format!("{name}({})", parts.join(", "))
-                                    }
-                                };
-                                let bs = if omit.is_empty() {
-                                    bs
-                                } else {
-                                    let keys: Vec<String> = omit
-                                        .iter()
-                                        .map(|k| format!("{}: true", prop_key(k)))
-                                        .collect();
-                                    format!("{bs}.omit({{ {} }})", keys.join(", "))
-                                };
-                                if i == 0 {
-                                    s = bs;
-                                } else {
-                                    s = format!("{s}.extend({bs}.shape)");
-                                }
-                            }
-                            let obj = if s.is_empty() {
-                                if own.is_empty() {
-                                    "z.object({})".to_string()
-                                } else {
-                                    format!("z.object({{\n{own}}})")
-                                }
-                            } else if own.is_empty() {
-                                s
-                            } else {
-                                format!("{s}.extend({{\n{own}}})")
-                            };
-                            if *extra_allow {
-                                format!("{obj}.catchall(z.unknown())")
-                            } else {
-                                obj
-                            }
-                        }
-                    };
-                    schemas.append(&mut cx.schemas);
-                    types.append(&mut cx.types);
-                    if view == View::Request {
-                        block.push('\n');
-                    }
-                    block.push_str(&format!(
-                        "export const {} = {};\n",
-                        schema_name(v, id, view),
-                        generic_wrap(&m.params, body)
-                    ));
-                    exports.push((schema_name(v, id, view), true));
-                }
+            cx.view = view;
+            if view == View::Request {
+                body.push('\n');
             }
+            body.push_str("export const ");
+            write_schema_name(&mut body, v, id, view);
+            body.push_str(" = ");
+            write_generic_prefix(&mut body, params);
+            match &d.kind {
+                DeclKind::Alias(a) => cx.write(&mut body, &a.ty, None),
+                _ => match v.shape(id, view) {
+                    ModelShape::Alias(t) => cx.write(&mut body, t, None),
+                    ModelShape::Object {
+                        bases,
+                        fields,
+                        extra_allow,
+                    } => cx.write_object(&mut body, bases, fields, *extra_allow),
+                },
+            }
+            body.push_str(";\n");
+            exports.push((schema_name(v, id, view), true));
         }
-        blocks.push(block);
     }
-    let mut out = String::with_capacity(blocks.iter().map(String::len).sum::<usize>() + 1024);
-    out.push_str(&ts::header(&module.py_rel));
+    let mut out = String::with_capacity(body.len() + 512);
+    ts::write_header(&mut out, &module.py_rel);
     out.push_str("\nimport { z } from \"zod\";\n");
-    let mut by_mod: BTreeMap<usize, BTreeSet<String>> = BTreeMap::new();
-    for (m, n) in types {
-        by_mod.entry(m).or_default().insert(n);
-    }
-    for (m, names) in &by_mod {
-        let names: Vec<&str> = names.iter().map(String::as_str).collect();
-        out.push_str(&format!(
-            "import type {{ {} }} from \"{}\";\n",
-            names.join(", "),
-            import_path(&module.stem, &ir.modules[*m].stem)
-        ));
-    }
-    let mut by_mod: BTreeMap<usize, BTreeSet<String>> = BTreeMap::new();
-    for (m, n) in schemas {
-        if m != mi {
-            by_mod.entry(m).or_default().insert(n);
-        }
-    }
-    for (m, names) in &by_mod {
-        let names: Vec<&str> = names.iter().map(String::as_str).collect();
-        out.push_str(&format!(
-            "import {{ {} }} from \"{}.zod\";\n",
-            names.join(", "),
-            import_path(&module.stem, &ir.modules[*m].stem)
-        ));
-    }
-    for b in blocks {
-        out.push('\n');
-        out.push_str(&b);
-    }
+    write_imports(
+        &mut out,
+        v,
+        &module.stem,
+        &mut cx.types,
+        "import type",
+        "",
+        "",
+    );
+    write_imports(
+        &mut out,
+        v,
+        &module.stem,
+        &mut cx.schemas,
+        "import",
+        "Schema",
+        ".zod",
+    );
+    out.push_str(&body);
     (out, exports)
-}
-
-fn module_of(v: &Views, id: DeclId) -> usize {
-    v.ir.decls[id].module
 }
