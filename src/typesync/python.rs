@@ -110,8 +110,8 @@ pub(crate) struct Frontend {
     pub errors: Vec<TypesError>,
     /// Modules whose declarations are all emitted (the DTO roots).
     root_mods: BTreeSet<usize>,
-    /// Root files parsed ahead of time, in parallel.
-    prefetched: HashMap<PathBuf, Parsed>,
+    /// Root files being read and parsed on helper threads while lowering runs.
+    feed: Option<Arc<Feed>>,
 }
 
 /// The result of lowering: the IR with module layout still to be done by the caller.
@@ -292,7 +292,7 @@ impl Frontend {
             warnings: BTreeSet::new(),
             errors: Vec::new(),
             root_mods: BTreeSet::new(),
-            prefetched: HashMap::default(),
+            feed: None,
         }
     }
 
@@ -312,7 +312,8 @@ impl Frontend {
 
     // ---------------------------------------------------------------- loading
 
-    /// Read and parse the root files on all cores (lowering itself is sequential).
+    /// Start reading and parsing the root files on helper threads (all cores): lowering, which
+    /// is sequential, runs meanwhile and takes each file when it first needs it.
     fn prefetch(&mut self, roots: &[PathBuf]) {
         let threads = std::thread::available_parallelism()
             .map(|n| n.get())
@@ -321,24 +322,15 @@ impl Frontend {
         if threads < 2 || roots.len() < 8 {
             return;
         }
-        let chunk = roots.len().div_ceil(threads);
-        let results: Vec<(PathBuf, Parsed)> = std::thread::scope(|s| {
-            let handles: Vec<_> = roots
-                .chunks(chunk)
-                .map(|part| {
-                    s.spawn(move || {
-                        part.iter()
-                            .filter_map(|p| read_and_parse(p).ok().map(|x| (p.clone(), x)))
-                            .collect::<Vec<_>>()
-                    })
-                })
-                .collect();
-            handles
-                .into_iter()
-                .flat_map(|h| h.join().unwrap_or_default())
-                .collect()
-        });
-        self.prefetched.extend(results);
+        let feed = Arc::new(Feed::new(roots));
+        for _ in 0..threads {
+            let feed = Arc::clone(&feed);
+            // Should no thread start, lowering parses every file itself.
+            let _ = std::thread::Builder::new()
+                .name("fsi-parse".into())
+                .spawn(move || feed.work());
+        }
+        self.feed = Some(feed);
     }
 
     fn dotted_for(&self, abs: &Path) -> String {
@@ -370,18 +362,16 @@ impl Frontend {
     }
 
     fn parse_file(&mut self, abs: &Path, dotted: &str) -> Option<usize> {
-        let (text, parsed) = match self.prefetched.remove(abs) {
-            Some(x) => x,
-            None => match read_and_parse(abs) {
-                Ok(x) => x,
-                Err(e) => {
-                    self.errors.push(TypesError::Io {
-                        path: abs.to_path_buf(),
-                        source: e,
-                    });
-                    return None;
-                }
-            },
+        let fed = self.feed.as_ref().and_then(|f| f.take(abs));
+        let (text, parsed) = match fed.unwrap_or_else(|| read_and_parse(abs)) {
+            Ok(x) => x,
+            Err(e) => {
+                self.errors.push(TypesError::Io {
+                    path: abs.to_path_buf(),
+                    source: e,
+                });
+                return None;
+            }
         };
         let rel = rel_string(abs.strip_prefix(&self.project_root).unwrap_or(abs));
         let parsed = match parsed {
@@ -629,14 +619,12 @@ impl Frontend {
     /// Lower every declaration of the root modules, and whatever they reference.
     pub fn lower(mut self, roots: &[PathBuf]) -> Result<Lowered, Vec<TypesError>> {
         self.prefetch(roots);
-        let mut root_mis = Vec::new();
+        // Each root is lowered as soon as it is parsed, while the helpers parse the next ones.
         for r in roots {
-            if let Some(mi) = self.load_path(r) {
-                root_mis.push(mi);
-                self.root_mods.insert(mi);
-            }
-        }
-        for &mi in &root_mis {
+            let Some(mi) = self.load_path(r) else {
+                continue;
+            };
+            self.root_mods.insert(mi);
             let m = self.mods[mi].clone();
             for st in &m.body {
                 match st {
@@ -657,9 +645,9 @@ impl Frontend {
                     _ => {}
                 }
             }
-        }
-        while let Some(id) = self.queue.pop_front() {
-            self.build(id);
+            while let Some(id) = self.queue.pop_front() {
+                self.build(id);
+            }
         }
         if !self.errors.is_empty() {
             return Err(self.errors);
@@ -678,7 +666,10 @@ impl Frontend {
         }
         let mut modules = Vec::new();
         for (mi, mut ids) in per_mod {
-            ids.sort_by_key(|id| (decls[*id].line, decls[*id].name.clone()));
+            ids.sort_by(|a, b| {
+                let (a, b) = (&decls[*a], &decls[*b]);
+                (a.line, &a.name).cmp(&(b.line, &b.name))
+            });
             let m = &self.mods[mi];
             modules.push((m.rel.clone(), m.dotted.clone(), ids));
         }
@@ -1782,6 +1773,96 @@ impl Frontend {
 
 /// A file's text and its parsed top-level statements (or the parse error).
 type Parsed = (String, Result<Vec<Stmt>, ruff_python_parser::ParseError>);
+
+/// Files read and parsed by helper threads ([`Feed::work`]) for the lowering thread
+/// ([`Feed::take`]), in the order given: the order lowering asks for them.
+struct Feed {
+    paths: Vec<PathBuf>,
+    index: HashMap<PathBuf, usize>,
+    /// The next file a helper thread starts on.
+    next: std::sync::atomic::AtomicUsize,
+    slots: std::sync::Mutex<Vec<Slot>>,
+    /// Notified whenever a file is done.
+    done: std::sync::Condvar,
+}
+
+enum Slot {
+    Queued,
+    Parsing,
+    Done(std::io::Result<Parsed>),
+    Taken,
+}
+
+impl Feed {
+    fn new(paths: &[PathBuf]) -> Feed {
+        Feed {
+            index: paths
+                .iter()
+                .enumerate()
+                .map(|(i, p)| (p.clone(), i))
+                .collect(),
+            paths: paths.to_vec(),
+            next: Default::default(),
+            slots: std::sync::Mutex::new(paths.iter().map(|_| Slot::Queued).collect()),
+            done: Default::default(),
+        }
+    }
+
+    fn slots(&self) -> std::sync::MutexGuard<'_, Vec<Slot>> {
+        // A panicking parser thread leaves the slots consistent (a file stays `Parsing` and is
+        // never waited for: see `take`).
+        self.slots.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// A helper thread: parse files in order until none is left.
+    fn work(&self) {
+        use std::sync::atomic::Ordering;
+        loop {
+            let i = self.next.fetch_add(1, Ordering::Relaxed);
+            let Some(path) = self.paths.get(i) else {
+                return;
+            };
+            {
+                let mut slots = self.slots();
+                if !matches!(slots[i], Slot::Queued) {
+                    continue; // the lowering thread got there first
+                }
+                slots[i] = Slot::Parsing;
+            }
+            let parsed = read_and_parse(path);
+            self.slots()[i] = Slot::Done(parsed);
+            self.done.notify_all();
+        }
+    }
+
+    /// The file at `path`, parsed: by a helper (waiting for it if one is on it), or here if no
+    /// helper has started it. `None` when it is not one of the feed's files (or was taken).
+    fn take(&self, path: &Path) -> Option<std::io::Result<Parsed>> {
+        let &i = self.index.get(path)?;
+        let mut slots = self.slots();
+        loop {
+            match std::mem::replace(&mut slots[i], Slot::Taken) {
+                Slot::Done(parsed) => return Some(parsed),
+                Slot::Queued => {
+                    drop(slots);
+                    return Some(read_and_parse(path));
+                }
+                Slot::Parsing => {
+                    slots[i] = Slot::Parsing;
+                    let (guard, timeout) = self
+                        .done
+                        .wait_timeout(slots, std::time::Duration::from_secs(5))
+                        .unwrap_or_else(|p| p.into_inner());
+                    slots = guard;
+                    if timeout.timed_out() {
+                        return None; // a helper died on this file: parse it here
+                    }
+                }
+                Slot::Taken => return None,
+            }
+        }
+    }
+}
 
 fn read_and_parse(abs: &Path) -> std::io::Result<Parsed> {
     let text = fs_err::read_to_string(abs)?;

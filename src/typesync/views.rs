@@ -416,8 +416,8 @@ impl<'a> Views<'a> {
 
     /// One field as seen in a view under a model's config; `None` when absent from that view.
     pub fn view_field(&self, f: &Field, cfg: &ModelConfig, view: View) -> Option<ViewField> {
-        let generated: Option<Arc<str>> =
-            generate_alias(cfg.alias_generator, &f.name).map(Into::into);
+        // The generated alias counts only where no explicit one is set.
+        let generated = || generate_alias(cfg.alias_generator, &f.name).map(Arc::from);
         match view {
             View::Response => {
                 if f.exclude {
@@ -427,7 +427,7 @@ impl<'a> Views<'a> {
                     .serialization_alias
                     .clone()
                     .or_else(|| f.alias.clone())
-                    .or(generated);
+                    .or_else(generated);
                 let by_alias = self.settings.by_alias || cfg.serialize_by_alias == Some(true);
                 let key = match alias {
                     Some(a) if by_alias => a,
@@ -455,7 +455,7 @@ impl<'a> Views<'a> {
                     .validation_alias
                     .clone()
                     .or_else(|| f.alias.clone())
-                    .or(generated);
+                    .or_else(generated);
                 let by_alias = cfg.validate_by_alias != Some(false);
                 let key = match alias {
                     Some(a) if by_alias => a,
@@ -524,7 +524,8 @@ impl<'a> Views<'a> {
         }
         let params: Vec<Ty> = m.params.iter().map(|p| Ty::Var(p.clone())).collect();
         let all = self.view_fields(id, &params, view);
-        let own: BTreeSet<&str> = m.fields.iter().map(|f| &*f.name).collect();
+        // Declared in this class (a handful of names: a scan beats a set).
+        let own = |name: &str| m.fields.iter().any(|f| &*f.name == name);
         let extra_allow = m.config.extra_allow == Some(true);
         let flat = || ModelShape::Object {
             bases: vec![],
@@ -532,7 +533,9 @@ impl<'a> Views<'a> {
             extra_allow,
         };
         let mut bases = Vec::new();
-        let mut provided: BTreeSet<String> = BTreeSet::new();
+        // Field names the bases provide so far (only needed with several bases).
+        let mut provided: Vec<Arc<str>> = Vec::new();
+        let several = m.bases.len() > 1;
         for (b, bargs) in &m.bases {
             let bm = model(self.ir, *b).expect("model base");
             if bm.root.is_some() || (view == View::Response && self.serializer(*b).is_some()) {
@@ -541,36 +544,30 @@ impl<'a> Views<'a> {
             let bfields = self.view_fields(*b, bargs, view);
             let mut omit = Vec::new();
             for bf in bfields.iter() {
-                if !provided.insert(bf.name.to_string()) {
-                    return flat(); // two bases provide the same field
+                if several {
+                    if provided.contains(&bf.name) {
+                        return flat(); // two bases provide the same field
+                    }
+                    provided.push(bf.name.clone());
                 }
-                if own.contains(&*bf.name) {
+                // The child may hide a base field in this view (excluded/computed override):
+                // the base key is omitted even though the child emits nothing for it.
+                if own(&bf.name) {
                     omit.push(bf.key.to_string());
                     continue;
                 }
+                // Inherited as is, or the flattened fields differ (e.g. a base field this view
+                // no longer has): then extending cannot express it.
                 match all.iter().find(|f| f.name == bf.name) {
                     Some(mine) if mine == bf => {}
                     _ => return flat(),
-                }
-            }
-            // A field the child no longer has in this view (e.g. excluded by an override).
-            let bnames: BTreeSet<&str> = bfields.iter().map(|f| &*f.name).collect();
-            for n in &bnames {
-                if !all.iter().any(|f| &*f.name == *n) && !own.contains(n) {
-                    return flat();
                 }
             }
             omit.sort();
             omit.dedup();
             bases.push((*b, bargs.clone(), omit));
         }
-        // The child may hide a base field in this view (excluded/computed override): then the
-        // base key must be omitted even though the child emits nothing for it.
-        let fields: Vec<ViewField> = all
-            .iter()
-            .filter(|f| own.contains(&*f.name))
-            .cloned()
-            .collect();
+        let fields: Vec<ViewField> = all.iter().filter(|f| own(&f.name)).cloned().collect();
         ModelShape::Object {
             bases,
             fields,
