@@ -68,10 +68,13 @@ pub fn main() -> ExitCode {
             });
         }
     };
-    // mimalloc asks for transparent huge pages: type sync and plan validation touch tens of MiB
-    // and fault far less (`fsi types`: 4,500 page faults → 300). `fsi new` touches little and
-    // spends more zeroing 2 MiB pages than it saves, so it turns them off (docs/benchmarks.md).
-    if matches!(cli.command, Command::New(_)) {
+    // mimalloc asks for transparent huge pages. Only type sync gains from them: it touches tens
+    // of MiB on several threads, and 4,500 page faults become 300 (≈ 2 ms). Every other command
+    // loses: `fsi new` and `fsi run` spend more zeroing 2 MiB pages than they save (`fsi run` of
+    // 1,000 checks: +25 ms of CPU), so they turn huge pages off for the process. That setting
+    // is inherited by the commands they run; where THP is `madvise` (Debian's default) this
+    // changes nothing for them, where it is `always` they run without (docs/cli.md).
+    if !matches!(cli.command, Command::Types(_)) {
         let _ = nix::sys::prctl::set_thp_disable(true);
     }
     let ui = Ui::from_env(cli.global.quiet);

