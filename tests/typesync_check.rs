@@ -235,6 +235,48 @@ fn a_syntax_error_is_a_diagnostic_with_exit_2() {
 }
 
 #[test]
+fn many_modules_parsed_on_helper_threads_give_the_same_result_and_every_error() {
+    // Eight or more root files are parsed on helper threads while lowering runs (the feed):
+    // cross-module references must resolve as when parsed in turn, and every broken file must
+    // be reported, whichever thread parsed it.
+    let p = project();
+    let modules = p.path().join("backend/app/modules");
+    for i in 0..12 {
+        let dir = modules.join(format!("m{i}"));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("__init__.py"), "").unwrap();
+        let next = (i + 1) % 12;
+        std::fs::write(
+            dir.join("dtos.py"),
+            format!(
+                "from __future__ import annotations\nfrom pydantic import BaseModel\nfrom app.modules.m{next}.dtos import M{next}\n\nclass M{i}(BaseModel):\n    n: int\n    next: M{next} | None = None\n"
+            ),
+        )
+        .unwrap();
+    }
+    fsi(p.path()).arg("types").assert().success();
+    let ts = std::fs::read_to_string(p.path().join("frontend/src/types/m3.ts")).unwrap();
+    assert!(
+        ts.contains("import type { M4, M4Input } from \"./m4\";"),
+        "{ts}"
+    );
+    assert!(ts.contains("next: M4 | null;"), "{ts}");
+    for i in [2, 9] {
+        std::fs::write(
+            modules.join(format!("m{i}/dtos.py")),
+            "from pydantic import BaseModel\n\nclass Broken(BaseModel)\n    x: int\n",
+        )
+        .unwrap();
+    }
+    fsi(p.path())
+        .arg("types")
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("backend/app/modules/m2/dtos.py"))
+        .stderr(predicates::str::contains("backend/app/modules/m9/dtos.py"));
+}
+
+#[test]
 fn no_dto_modules_is_exit_2() {
     let dir = tempfile::tempdir().unwrap();
     fsi(dir.path())

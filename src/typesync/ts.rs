@@ -4,7 +4,7 @@
 //! Text is appended to one buffer as it is produced ([`TsWriter`]): no `String` per rendered
 //! type, field or block. A file's imports depend on what its declarations reference, so the body
 //! is written first and the header and imports are put in front of it with one copy at the end.
-//! The `String`-returning functions ([`ts_type`], [`shape_text`], [`json_str`], ...) wrap the
+//! The `String`-returning functions ([`ts_type`], [`json_str`], ...) wrap the
 //! writers for callers that want a value.
 
 use std::ops::Range;
@@ -156,13 +156,6 @@ pub fn ts_type(v: &Views, t: &Ty, view: View, on_ref: &mut dyn FnMut(DeclId)) ->
     s
 }
 
-/// The text of a model shape without its name ([`shapes_differ`] compares two of these).
-pub fn shape_text(v: &Views, shape: &ModelShape, view: View) -> String {
-    let mut s = String::new();
-    TsWriter::untracked(v, view).write_shape(&mut s, shape, None);
-    s
-}
-
 /// Whether a type renders differently in the response and the request view. `bufs` are scratch
 /// buffers the caller keeps across calls.
 pub fn ty_views_differ(v: &Views, t: &Ty, bufs: &mut [String; 2]) -> bool {
@@ -175,7 +168,7 @@ pub fn ty_views_differ(v: &Views, t: &Ty, bufs: &mut [String; 2]) -> bool {
 }
 
 /// Whether a model's response shape `r` and request shape `q` render differently (apart from the
-/// name), as [`shape_text`] would show.
+/// name).
 pub fn shapes_differ(v: &Views, r: &ModelShape, q: &ModelShape, bufs: &mut [String; 2]) -> bool {
     let [rs, qs] = bufs;
     rs.clear();
