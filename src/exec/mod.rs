@@ -116,7 +116,7 @@ pub struct SpawnError {
 const CAPTURE_LIMIT: usize = 4 * 1024 * 1024;
 
 /// How long a command may run before its exit is watched for (see [`ShellCommand::run`]);
-/// until then, the pipes' hang-up or this time passing prompts the check.
+/// until then, stderr's hang-up or this time passing prompts the check.
 const WATCH_AFTER: Duration = Duration::from_millis(5);
 
 impl ShellCommand {
@@ -157,13 +157,14 @@ impl ShellCommand {
     /// thread hand-off per event costs a scheduler round trip, which on a busy machine is most of
     /// the per-command overhead.
     ///
-    /// Noticing the exit: a shell that exits closes its output, so the pipes' hang-up is the
-    /// first sign, and for a short command usually the only one needed — by the time the loop
-    /// runs, the shell can be reaped. Only when it cannot (it closed its output but runs on, or a
-    /// background member of its group holds the pipes, or it simply runs longer than
-    /// [`WATCH_AFTER`]) is an exit watch armed: the shell's pidfd (Linux ≥ 5.3), else a SIGCHLD
-    /// self-pipe registered once per thread ([`ChildWake::for_thread`]). Short commands thus
-    /// cost no pidfd, and no second wake-up.
+    /// Noticing the exit: fsi gives up its copy of stderr's write end right after the spawn (it
+    /// holds stdout's until the shell is reaped), so a shell that exits hangs that pipe up — for
+    /// a short command the only sign needed: the shell is reaped a few microseconds later (see
+    /// [`reap_soon`]). Only when that does not work (the shell closed its stderr but runs on, a
+    /// background member of its group holds it, or the command runs longer than [`WATCH_AFTER`])
+    /// is an exit watch armed: the shell's pidfd (Linux ≥ 5.3), else a SIGCHLD self-pipe
+    /// registered once per thread ([`ChildWake::for_thread`]). Short commands thus cost no
+    /// pidfd, and stdout's held write end spares a second wake-up for its hang-up.
     pub fn run(&self, cancel: &Cancel) -> Result<Output, SpawnError> {
         let start = Instant::now();
         let spawn_error = |source| SpawnError {
@@ -407,8 +408,8 @@ impl Drop for ChildWake {
     }
 }
 
-/// One captured stream: the pipe's read end (until EOF), its write end until the shell has been
-/// given it, and the bytes read so far, capped.
+/// One captured stream: the pipe's read end (until EOF), fsi's copy of the write end for as long
+/// as it holds one (see [`ShellCommand::run`]), and the bytes read so far, capped.
 struct Capture {
     file: Option<std::fs::File>,
     hold: Option<OwnedFd>,
