@@ -545,9 +545,9 @@ mod reserve {
     }
 }
 
-/// The shell closed its output; most likely it is on its way out and can be reaped within
-/// microseconds. Try for a moment before arming a watch (which costs a system call to set up
-/// and a second wake-up).
+/// The shell closed its stderr; most likely it is on its way out (often on this very core) and
+/// can be reaped within microseconds. Try for a moment, yielding the core between tries, before
+/// arming a watch (which costs a system call to set up and a second wake-up).
 fn reap_soon(child: &mut spawn::Proc) -> bool {
     let until = Instant::now() + Duration::from_micros(50);
     while Instant::now() < until {
@@ -561,7 +561,7 @@ fn reap_soon(child: &mut spawn::Proc) -> bool {
 
 /// How the shell's exit is watched for, once it is.
 enum Watch {
-    /// Not yet: the pipes' hang-up (or [`WATCH_AFTER`]) prompts a check.
+    /// Not yet: stderr's hang-up (or [`WATCH_AFTER`]) prompts a check.
     Off,
     /// The shell's pidfd: readable once it has exited.
     Pidfd(OwnedFd),
