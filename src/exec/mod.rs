@@ -26,6 +26,8 @@ use nix::sys::signal::{Signal, killpg};
 use nix::unistd::Pid;
 
 mod spawn;
+#[cfg(target_os = "linux")]
+mod vfork;
 
 /// A cancellation flag shared by everything a command runs. Set by SIGINT/SIGTERM once
 /// [`Cancel::install_signal_handlers`] has been called, or by hand.
@@ -863,6 +865,34 @@ mod tests {
         assert_eq!(out.stdout, "y\n");
         assert_eq!(out.stderr, "", "{out:?}");
         assert_eq!(out.termination, Termination::Exited(141));
+    }
+
+    #[test]
+    #[cfg(target_os = "linux")]
+    fn the_command_starts_with_no_signal_blocked_and_only_inherited_ones_ignored() {
+        // The spawn blocks every signal around the clone; the child unblocks them all and puts
+        // SIGPIPE (which Rust ignores) and fsi's handlers back to the default. Signals that fsi
+        // itself was started with ignored stay ignored (`nohup fsi run …`). `exec` hands the
+        // shell's state to `grep`, which reads it from the kernel.
+        let cancel = Cancel::new();
+        cancel.install_signal_handlers().unwrap();
+        let out = sh("exec grep -E '^Sig(Blk|Ign):' /proc/self/status")
+            .run(&cancel)
+            .unwrap();
+        assert!(out.success(), "{out:?}");
+        let mask = |text: &str, name: &str| -> u64 {
+            let line = text.lines().find(|l| l.starts_with(name)).expect(name);
+            u64::from_str_radix(line.split_once(':').unwrap().1.trim(), 16).unwrap()
+        };
+        let ours = std::fs::read_to_string("/proc/self/status").unwrap();
+        let sigpipe = 1u64 << (libc::SIGPIPE - 1);
+        assert_ne!(mask(&ours, "SigIgn") & sigpipe, 0, "Rust ignores SIGPIPE");
+        assert_eq!(mask(&out.stdout, "SigBlk"), 0, "{out:?}");
+        assert_eq!(
+            mask(&out.stdout, "SigIgn"),
+            mask(&ours, "SigIgn") & !sigpipe,
+            "{out:?}"
+        );
     }
 
     #[test]

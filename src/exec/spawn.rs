@@ -55,6 +55,14 @@ pub fn spawn(
         streams.stdout.as_raw_fd(),
         streams.stderr.as_raw_fd(),
     ];
+    #[cfg(target_os = "linux")]
+    {
+        let argv: Vec<&CStr> = argv.iter().map(CString::as_c_str).collect();
+        let dir = cstring(cwd.as_os_str())?;
+        if let Some(spawned) = super::vfork::spawn(&program, &argv, &envp, &dir, fds) {
+            return spawned.map(|pid| Proc { pid, exit: None });
+        }
+    }
     SETUPS.with_borrow_mut(|setups| {
         let setup = match setups.iter().position(|s| s.fds == fds) {
             Some(i) => &setups[i],
@@ -169,12 +177,14 @@ fn reap(pid: Pid, flags: Option<WaitPidFlag>) -> Option<Result<Exit, Errno>> {
 }
 
 fn cstring(s: &OsStr) -> std::io::Result<CString> {
-    CString::new(s.as_bytes()).map_err(|_| {
-        std::io::Error::new(
-            std::io::ErrorKind::InvalidInput,
-            "a NUL byte in an argument or the environment",
-        )
-    })
+    CString::new(s.as_bytes()).map_err(|_| nul_error())
+}
+
+fn nul_error() -> std::io::Error {
+    std::io::Error::new(
+        std::io::ErrorKind::InvalidInput,
+        "a NUL byte in an argument or the environment",
+    )
 }
 
 /// Our environment as `KEY=VALUE` strings with the length of each key, read once: fsi never
@@ -201,7 +211,11 @@ fn environment(overrides: &[(String, String)]) -> std::io::Result<Vec<CString>> 
         if overrides[i + 1..].iter().any(|(later, _)| later == k) {
             continue;
         }
-        own.push(cstring(OsStr::new(&format!("{k}={v}")))?);
+        let mut kv = Vec::with_capacity(k.len() + v.len() + 2);
+        kv.extend_from_slice(k.as_bytes());
+        kv.push(b'=');
+        kv.extend_from_slice(v.as_bytes());
+        own.push(CString::new(kv).map_err(|_| nul_error())?);
     }
     Ok(own)
 }

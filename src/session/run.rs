@@ -305,6 +305,58 @@ pub struct Runner<'a> {
     pub opts: RunOptions,
 }
 
+/// Which planned sessions may start: those whose dependencies (within the run) have all passed,
+/// in plan order. Dependencies are resolved to indices once, so picking the next session and
+/// settling a finished one cost no string comparisons.
+struct ReadyQueue {
+    /// Sessions whose dependencies have all passed, by position in the plan.
+    ready: BTreeSet<usize>,
+    /// Per session: how many of its dependencies in the run have not passed yet.
+    waiting: Vec<usize>,
+    /// Per session: the sessions in the run that depend on it.
+    dependents: Vec<Vec<usize>>,
+}
+
+impl ReadyQueue {
+    fn new(to_run: &[&PlannedSession]) -> ReadyQueue {
+        let index: std::collections::HashMap<&str, usize> = to_run
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (p.id.as_str(), i))
+            .collect();
+        let mut waiting = vec![0; to_run.len()];
+        let mut dependents = vec![Vec::new(); to_run.len()];
+        for (i, p) in to_run.iter().enumerate() {
+            for d in &p.dependencies {
+                // Dependencies outside the run were checked when the plan was made.
+                if let Some(&j) = index.get(d.as_str()) {
+                    waiting[i] += 1;
+                    dependents[j].push(i);
+                }
+            }
+        }
+        let ready = (0..to_run.len()).filter(|&i| waiting[i] == 0).collect();
+        ReadyQueue {
+            ready,
+            waiting,
+            dependents,
+        }
+    }
+
+    fn next(&mut self) -> Option<usize> {
+        self.ready.pop_first()
+    }
+
+    fn passed(&mut self, i: usize) {
+        for &j in &self.dependents[i] {
+            self.waiting[j] -= 1;
+            if self.waiting[j] == 0 {
+                self.ready.insert(j);
+            }
+        }
+    }
+}
+
 /// Minimum time between two coalesced state writes.
 const SAVE_INTERVAL: Duration = Duration::from_millis(250);
 
@@ -322,18 +374,31 @@ struct Shared {
     /// Working directories found to exist during this run. A session's directory may be created
     /// by an earlier session, so it is checked when the session starts, but once seen it is not
     /// stat'ed again (were it removed later, the spawn reports the missing directory).
-    dirs_seen: Mutex<std::collections::HashSet<PathBuf>>,
+    dirs_seen: Mutex<DirsSeen>,
+}
+
+/// Working directories seen to exist; the last one is compared first (consecutive sessions
+/// mostly share one, and a byte comparison is cheaper than hashing a path).
+#[derive(Default)]
+struct DirsSeen {
+    last: Option<PathBuf>,
+    all: std::collections::HashSet<PathBuf>,
 }
 
 impl Shared {
     fn dir_exists(&self, dir: &Path) -> bool {
         let mut seen = self.dirs_seen.lock().expect("dirs lock");
-        if seen.contains(dir) {
+        if seen
+            .last
+            .as_deref()
+            .is_some_and(|l| l.as_os_str() == dir.as_os_str())
+        {
             return true;
         }
-        let exists = dir.is_dir();
+        let exists = seen.all.contains(dir) || dir.is_dir();
         if exists {
-            seen.insert(dir.to_path_buf());
+            seen.all.insert(dir.to_path_buf());
+            seen.last = Some(dir.to_path_buf());
         }
         exists
     }
@@ -374,56 +439,54 @@ impl Runner<'_> {
             dirs_seen: Mutex::default(),
         };
         let to_run: Vec<&PlannedSession> = plan.to_run().collect();
-        let ids: BTreeSet<&str> = to_run.iter().map(|s| s.id.as_str()).collect();
-        let mut results: BTreeMap<String, SessionResult> = BTreeMap::new();
-        let mut passed: BTreeSet<String> = BTreeSet::new();
-        let mut pending: Vec<&PlannedSession> = to_run.clone();
+        let mut queue = ReadyQueue::new(&to_run);
+        let mut results: Vec<Option<SessionResult>> = to_run.iter().map(|_| None).collect();
         let mut running = 0usize;
         let mut stop = false;
         let jobs = self.opts.jobs.max(1);
-        let (tx, rx) = mpsc::channel::<SessionResult>();
+        let (tx, rx) = mpsc::channel::<(usize, SessionResult)>();
 
-        std::thread::scope(|scope| -> Result<(), RunError> {
+        std::thread::scope(|scope| {
+            let settle = |queue: &mut ReadyQueue,
+                          results: &mut [Option<SessionResult>],
+                          (i, r): (usize, SessionResult),
+                          stop: &mut bool| {
+                if r.outcome == SessionOutcome::Passed {
+                    queue.passed(i);
+                } else {
+                    *stop = true;
+                }
+                results[i] = Some(r);
+            };
             loop {
-                if !stop && !self.cancel.is_cancelled() {
-                    while running < jobs {
-                        let Some(pos) = pending.iter().position(|p| {
-                            p.dependencies
-                                .iter()
-                                .all(|d| !ids.contains(d.as_str()) || passed.contains(d))
-                        }) else {
-                            break;
-                        };
-                        let p = pending.remove(pos);
-                        running += 1;
-                        if jobs == 1 {
-                            // One at a time: no thread needed, run it here.
-                            let _ = tx.send(self.run_session(p, &shared));
-                            continue;
-                        }
-                        let tx = tx.clone();
-                        let shared = &shared;
-                        scope.spawn(move || {
-                            let r = self.run_session(p, shared);
-                            let _ = tx.send(r);
-                        });
+                while !stop && !self.cancel.is_cancelled() && running < jobs {
+                    let Some(i) = queue.next() else { break };
+                    if jobs == 1 {
+                        // One at a time: no thread needed, run it here.
+                        let r = self.run_session(to_run[i], &shared);
+                        settle(&mut queue, &mut results, (i, r), &mut stop);
+                        continue;
                     }
+                    running += 1;
+                    let tx = tx.clone();
+                    let (shared, p) = (&shared, to_run[i]);
+                    scope.spawn(move || {
+                        let _ = tx.send((i, self.run_session(p, shared)));
+                    });
                 }
                 if running == 0 {
                     break;
                 }
-                let r = rx.recv().expect("a running session reports");
+                let done = rx.recv().expect("a running session reports");
                 running -= 1;
-                match r.outcome {
-                    SessionOutcome::Passed => {
-                        passed.insert(r.id.clone());
-                    }
-                    _ => stop = true,
-                }
-                results.insert(r.id.clone(), r);
+                settle(&mut queue, &mut results, done, &mut stop);
             }
-            Ok(())
-        })?;
+        });
+        let mut results: BTreeMap<&str, SessionResult> = to_run
+            .iter()
+            .zip(results)
+            .filter_map(|(p, r)| Some((p.id.as_str(), r?)))
+            .collect();
 
         if shared.dirty.load(Ordering::SeqCst) || shared.compacted.load(Ordering::SeqCst) {
             let st = shared.state.lock().expect("state lock");
@@ -432,7 +495,7 @@ impl Runner<'_> {
         let interrupted = self.cancel.is_cancelled();
         let mut sessions = Vec::new();
         for p in &plan.sessions {
-            if let Some(r) = results.remove(&p.id) {
+            if let Some(r) = results.remove(p.id.as_str()) {
                 sessions.push(r);
                 continue;
             }
@@ -474,7 +537,7 @@ impl Runner<'_> {
         if durable || last.elapsed() >= SAVE_INTERVAL {
             // A failed save must not abort a run half-way; the next save retries with full
             // state.
-            let ok = self.store.save_compact(&st).is_ok();
+            let ok = self.store.save_compact(&st, durable).is_ok();
             shared.dirty.store(!ok, Ordering::SeqCst);
             shared.compacted.store(true, Ordering::SeqCst);
             *last = Instant::now();
@@ -1321,6 +1384,9 @@ fn sleep_cancellable(d: Duration, cancel: &Cancel) -> bool {
 }
 
 fn tail(s: &str, lines: usize) -> String {
+    if s.is_empty() {
+        return String::new();
+    }
     let all: Vec<&str> = s.lines().collect();
     let from = all.len().saturating_sub(lines);
     all[from..].join("\n")

@@ -161,19 +161,21 @@ impl StateStore {
     pub fn save(&self, state: &State) -> Result<(), StateError> {
         let mut text = serde_json::to_string_pretty(state).expect("state serializes");
         text.push('\n');
-        self.write(&text)
+        self.write(&text, true)
     }
 
-    /// Like [`StateStore::save`] (atomic, fsynced) but compact JSON: for the intermediate
-    /// writes of a run, which rewrite the whole state several times a second. Readers parse the
-    /// file either way; the run's final write is [`StateStore::save`] again.
-    pub fn save_compact(&self, state: &State) -> Result<(), StateError> {
+    /// Like [`StateStore::save`] (atomic) but compact JSON, and flushed to disk only when
+    /// `durable`: for the intermediate writes of a run, which rewrite the whole state several
+    /// times a second. A reader never sees a torn file either way; a power cut can cost the
+    /// last unsynced marks (a session's completion alongside its commit is saved `durable`).
+    /// Readers parse the file either way; the run's final write is [`StateStore::save`] again.
+    pub fn save_compact(&self, state: &State, durable: bool) -> Result<(), StateError> {
         let mut text = serde_json::to_string(state).expect("state serializes");
         text.push('\n');
-        self.write(&text)
+        self.write(&text, durable)
     }
 
-    fn write(&self, text: &str) -> Result<(), StateError> {
+    fn write(&self, text: &str, durable: bool) -> Result<(), StateError> {
         let io = |source| StateError::Io {
             path: self.path.clone(),
             source,
@@ -181,21 +183,63 @@ impl StateStore {
         if let Some(dir) = self.path.parent() {
             let ignore = dir.join(".gitignore");
             if !ignore.exists() {
-                crate::fsutil::write_atomic(&ignore, b"*\n", false).map_err(io)?;
+                crate::fsutil::write_atomic_unsynced(&ignore, b"*\n").map_err(io)?;
             }
         }
-        crate::fsutil::write_atomic(&self.path, text.as_bytes(), false).map_err(io)
+        if durable {
+            crate::fsutil::write_atomic(&self.path, text.as_bytes(), false).map_err(io)
+        } else {
+            crate::fsutil::write_atomic_unsynced(&self.path, text.as_bytes()).map_err(io)
+        }
     }
 }
 
 /// Now, as RFC 3339 (seconds, local offset).
+///
+/// A run stamps every session twice; the text is kept for the current second (per thread), so
+/// the local offset is looked up and the text formatted at most once a second.
 pub fn now() -> String {
-    chrono::Local::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
+    use std::cell::RefCell;
+    thread_local! {
+        static LAST: RefCell<Option<(u64, String)>> = const { RefCell::new(None) };
+    }
+    let second = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    LAST.with_borrow_mut(|last| match last {
+        Some((s, text)) if *s == second => text.clone(),
+        _ => {
+            let text = chrono::DateTime::from_timestamp(second as i64, 0)
+                .unwrap_or_default()
+                .with_timezone(&chrono::Local)
+                .to_rfc3339_opts(chrono::SecondsFormat::Secs, false);
+            *last = Some((second, text.clone()));
+            text
+        }
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn now_is_rfc3339_with_the_local_offset_and_stays_current() {
+        let first = now();
+        let parsed = chrono::DateTime::parse_from_rfc3339(&first).expect("RFC 3339");
+        let local = chrono::Local::now();
+        assert_eq!(
+            parsed.offset().local_minus_utc(),
+            local.offset().local_minus_utc()
+        );
+        assert!((local.timestamp() - parsed.timestamp()).abs() <= 1);
+        std::thread::sleep(std::time::Duration::from_millis(1100));
+        let later = chrono::DateTime::parse_from_rfc3339(&now()).unwrap();
+        assert!(
+            later.timestamp() > parsed.timestamp(),
+            "a cached second is not reused later"
+        );
+    }
 
     #[test]
     fn round_trip_and_missing_file() {
@@ -209,7 +253,7 @@ mod tests {
         assert_eq!(store.load().unwrap(), s);
         assert!(dir.path().join(".fsi/.gitignore").exists());
         s.entry("B-01").status = Status::Failed;
-        store.save_compact(&s).unwrap();
+        store.save_compact(&s, false).unwrap();
         assert_eq!(store.load().unwrap(), s);
     }
 }
