@@ -173,7 +173,7 @@ impl ShellCommand {
             cwd: self.cwd.clone(),
             source,
         };
-        // posix_spawn wants the program's path: look `bash` up on the child's PATH, once per
+        // The spawn wants the program's path: look `bash` up on the child's PATH, once per
         // PATH value.
         let child_path = self
             .env
@@ -226,7 +226,12 @@ impl ShellCommand {
             };
             if may_have_exited {
                 let hung_up = unwatched && !io.err.open();
-                if child.try_reap() || (hung_up && reap_soon(&mut child)) {
+                let reaped = if hung_up {
+                    reap_soon(&mut child)
+                } else {
+                    child.try_reap()
+                };
+                if reaped {
                     status = Some(child.wait());
                     break;
                 }
@@ -547,18 +552,21 @@ mod reserve {
     }
 }
 
-/// The shell closed its stderr; most likely it is on its way out (often on this very core) and
-/// can be reaped within microseconds. Try for a moment, yielding the core between tries, before
-/// arming a watch (which costs a system call to set up and a second wake-up).
+/// The shell closed its stderr; most likely it is on its way out and can be reaped within
+/// microseconds. Its hang-up usually wakes fsi on the shell's own core, before the shell has
+/// finished exiting, so the core is yielded first (a `waitpid` then would only fail); try for a
+/// moment before arming a watch (which costs a system call to set up and a second wake-up).
 fn reap_soon(child: &mut spawn::Proc) -> bool {
     let until = Instant::now() + Duration::from_micros(50);
-    while Instant::now() < until {
+    loop {
+        std::thread::yield_now();
         if child.try_reap() {
             return true;
         }
-        std::thread::yield_now();
+        if Instant::now() >= until {
+            return false;
+        }
     }
-    false
 }
 
 /// How the shell's exit is watched for, once it is.

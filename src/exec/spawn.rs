@@ -1,19 +1,21 @@
-//! Starting the shell with `posix_spawn` directly, and reaping it.
+//! Starting the shell, and reaping it.
 //!
 //! `std::process::Command` is general: on every spawn it copies the whole environment into a map
 //! to apply our few variables, opens `/dev/null` and dups the output pipes. A plan runs
 //! thousands of trivial checks, and that work was a measurable share of fsi's per-check cost
 //! (against `just`, which passes its environment through untouched). Here our environment is
 //! turned into C strings once and a command's few variables are laid over it, `/dev/null` is
-//! opened once, and the pipes' write ends are dup'ed onto 1 and 2 by the spawn.
+//! opened once, and the pipes' write ends are dup'ed onto 1 and 2 by the child.
 //!
-//! The working directory: glibc's `posix_spawn_file_actions_addchdir_np` has no safe wrapper,
-//! so instead the spawning thread gets its own working directory (`unshare(CLONE_FS)`, once per
-//! thread), changes into the command's directory, spawns — the child inherits the thread's
-//! directory — and changes back. Where unsharing is not possible (not Linux, or a sandbox that
-//! forbids it), a process-wide lock serialises that short window instead; a relative path used by
-//! another thread within it would resolve against the command's directory, which is why the
-//! engines work with absolute paths (the project root is absolute).
+//! On Linux the child is started by [`super::vfork`] (`clone` with `CLONE_VM | CLONE_VFORK`),
+//! which also changes into the command's directory. Elsewhere, or where that is refused (a
+//! seccomp filter), `posix_spawn` does it. Its working directory: glibc's
+//! `posix_spawn_file_actions_addchdir_np` has no safe wrapper, so the spawning thread gets its
+//! own working directory (`unshare(CLONE_FS)`, once per thread), changes into the command's
+//! directory, spawns — the child inherits the thread's directory — and changes back. Where
+//! unsharing is not possible, a process-wide lock serialises that short window instead; a
+//! relative path used by another thread within it would resolve against the command's directory,
+//! which is why the engines work with absolute paths (the project root is absolute).
 
 use std::cell::RefCell;
 use std::ffi::{CStr, CString, OsStr};

@@ -431,7 +431,9 @@ impl Runner<'_> {
         let shared = Shared {
             service_locks: Mutex::new(BTreeMap::new()),
             state: Mutex::new(state),
-            last_save: Mutex::new(Instant::now() - SAVE_INTERVAL),
+            // The first write comes one interval into the run (or at its end): a run that is
+            // killed sooner leaves the state as it found it, which is consistent too.
+            last_save: Mutex::new(Instant::now()),
             dirty: AtomicBool::new(false),
             compacted: AtomicBool::new(false),
             git: Mutex::new(()),
@@ -537,7 +539,7 @@ impl Runner<'_> {
         if durable || last.elapsed() >= SAVE_INTERVAL {
             // A failed save must not abort a run half-way; the next save retries with full
             // state.
-            let ok = self.store.save_compact(&st, durable).is_ok();
+            let ok = self.store.save_compact(&st).is_ok();
             shared.dirty.store(!ok, Ordering::SeqCst);
             shared.compacted.store(true, Ordering::SeqCst);
             *last = Instant::now();

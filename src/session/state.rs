@@ -161,21 +161,24 @@ impl StateStore {
     pub fn save(&self, state: &State) -> Result<(), StateError> {
         let mut text = serde_json::to_string_pretty(state).expect("state serializes");
         text.push('\n');
-        self.write(&text, true)
+        self.write(&text)
     }
 
-    /// Like [`StateStore::save`] (atomic) but compact JSON, and flushed to disk only when
-    /// `durable`: for the intermediate writes of a run, which rewrite the whole state several
-    /// times a second. A reader never sees a torn file either way; a power cut can cost the
-    /// last unsynced marks (a session's completion alongside its commit is saved `durable`).
-    /// Readers parse the file either way; the run's final write is [`StateStore::save`] again.
-    pub fn save_compact(&self, state: &State, durable: bool) -> Result<(), StateError> {
+    /// Like [`StateStore::save`] (atomic, fsynced) but compact JSON: for the intermediate
+    /// writes of a run, which rewrite the whole state several times a second. Readers parse the
+    /// file either way; the run's final write is [`StateStore::save`] again.
+    ///
+    /// Every write is flushed to disk before it replaces the file: on file systems that do not
+    /// order a rename after the renamed file's data (XFS, ext4 without `auto_da_alloc`), an
+    /// unsynced replacement could leave an empty file after a power cut, losing completions that
+    /// an earlier write had made durable.
+    pub fn save_compact(&self, state: &State) -> Result<(), StateError> {
         let mut text = serde_json::to_string(state).expect("state serializes");
         text.push('\n');
-        self.write(&text, durable)
+        self.write(&text)
     }
 
-    fn write(&self, text: &str, durable: bool) -> Result<(), StateError> {
+    fn write(&self, text: &str) -> Result<(), StateError> {
         let io = |source| StateError::Io {
             path: self.path.clone(),
             source,
@@ -183,14 +186,10 @@ impl StateStore {
         if let Some(dir) = self.path.parent() {
             let ignore = dir.join(".gitignore");
             if !ignore.exists() {
-                crate::fsutil::write_atomic_unsynced(&ignore, b"*\n").map_err(io)?;
+                crate::fsutil::write_atomic(&ignore, b"*\n", false).map_err(io)?;
             }
         }
-        if durable {
-            crate::fsutil::write_atomic(&self.path, text.as_bytes(), false).map_err(io)
-        } else {
-            crate::fsutil::write_atomic_unsynced(&self.path, text.as_bytes()).map_err(io)
-        }
+        crate::fsutil::write_atomic(&self.path, text.as_bytes(), false).map_err(io)
     }
 }
 
@@ -253,7 +252,7 @@ mod tests {
         assert_eq!(store.load().unwrap(), s);
         assert!(dir.path().join(".fsi/.gitignore").exists());
         s.entry("B-01").status = Status::Failed;
-        store.save_compact(&s, false).unwrap();
+        store.save_compact(&s).unwrap();
         assert_eq!(store.load().unwrap(), s);
     }
 }
