@@ -262,15 +262,21 @@ pub fn start(name: &str, spec: &ServiceSpec, root: &Path) -> Result<Running, Ser
     }
 }
 
+/// A TCP connect to a port nobody listens on can succeed by connecting the socket to itself, when
+/// the kernel happens to pick the destination port as the source port (a probe retried for
+/// seconds against a local port in the ephemeral range does meet this). Such a connection is no
+/// server.
+fn connected_to_itself(s: &TcpStream) -> bool {
+    matches!((s.local_addr(), s.peer_addr()), (Ok(l), Ok(p)) if l == p)
+}
+
 /// One readiness probe: HTTP 2xx, or a TCP connect.
 pub fn probe_once(probe: &str) -> bool {
     if let Some(addr) = probe.strip_prefix("tcp://") {
-        return addr
-            .to_socket_addrs()
-            .ok()
-            .into_iter()
-            .flatten()
-            .any(|a| TcpStream::connect_timeout(&a, Duration::from_millis(500)).is_ok());
+        return addr.to_socket_addrs().ok().into_iter().flatten().any(|a| {
+            TcpStream::connect_timeout(&a, Duration::from_millis(500))
+                .is_ok_and(|s| !connected_to_itself(&s))
+        });
     }
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .timeout_global(Some(Duration::from_secs(2)))
@@ -295,5 +301,35 @@ mod tests {
         assert_eq!(parse_duration("5"), Some(Duration::from_secs(5)));
         assert_eq!(parse_duration("soon"), None);
         assert_eq!(parse_duration("5 parsecs"), None);
+    }
+
+    /// A socket bound to a port and connected to that same port connects to itself (TCP
+    /// simultaneous open); the probe must not take that for a listening server.
+    #[test]
+    fn a_connection_to_itself_is_not_a_server() {
+        use nix::sys::socket::{
+            AddressFamily, SockFlag, SockType, SockaddrIn, bind, connect, socket,
+        };
+        let port = free_port().unwrap();
+        let addr = SockaddrIn::new(127, 0, 0, 1, port);
+        let fd = socket(
+            AddressFamily::Inet,
+            SockType::Stream,
+            SockFlag::SOCK_CLOEXEC,
+            None,
+        )
+        .unwrap();
+        bind(std::os::fd::AsRawFd::as_raw_fd(&fd), &addr).unwrap();
+        connect(std::os::fd::AsRawFd::as_raw_fd(&fd), &addr).unwrap();
+        let stream = TcpStream::from(fd);
+        assert!(connected_to_itself(&stream));
+
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let real = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        assert!(!connected_to_itself(&real));
+        assert!(probe_once(&format!(
+            "tcp://{}",
+            listener.local_addr().unwrap()
+        )));
     }
 }

@@ -165,7 +165,7 @@ impl StateStore {
     }
 
     /// Like [`StateStore::save`] (atomic, fsynced) but compact JSON: for the intermediate
-    /// writes of a run, which rewrite the whole state several times a second. Readers parse the
+    /// writes of a run, which rewrite the whole state once a second. Readers parse the
     /// file either way; the run's final write is [`StateStore::save`] again.
     ///
     /// Every write is flushed to disk before it replaces the file: on file systems that do not
