@@ -216,12 +216,15 @@ fn warnings_carry_file_and_line() {
         ));
 }
 
+/// A DTO module with a syntax error (the class line lacks its colon).
+const BROKEN_DTOS: &str = "from pydantic import BaseModel\n\nclass Broken(BaseModel)\n    x: int\n";
+
 #[test]
 fn a_syntax_error_is_a_diagnostic_with_exit_2() {
     let p = project();
     std::fs::write(
         p.path().join("backend/app/modules/basics/dtos.py"),
-        "from pydantic import BaseModel\n\nclass Broken(BaseModel)\n    x: int\n",
+        BROKEN_DTOS,
     )
     .unwrap();
     fsi(p.path())
@@ -262,11 +265,7 @@ fn many_modules_parsed_on_helper_threads_give_the_same_result_and_every_error() 
     );
     assert!(ts.contains("next: M4 | null;"), "{ts}");
     for i in [2, 9] {
-        std::fs::write(
-            modules.join(format!("m{i}/dtos.py")),
-            "from pydantic import BaseModel\n\nclass Broken(BaseModel)\n    x: int\n",
-        )
-        .unwrap();
+        std::fs::write(modules.join(format!("m{i}/dtos.py")), BROKEN_DTOS).unwrap();
     }
     fsi(p.path())
         .arg("types")

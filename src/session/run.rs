@@ -399,9 +399,8 @@ impl Shared {
         {
             return true;
         }
-        let exists = seen.all.contains(dir) || dir.is_dir();
+        let exists = seen.all.contains(dir) || (dir.is_dir() && seen.all.insert(dir.to_path_buf()));
         if exists {
-            seen.all.insert(dir.to_path_buf());
             seen.last = Some(dir.to_path_buf());
         }
         exists
