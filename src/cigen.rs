@@ -26,10 +26,7 @@ impl Default for GithubOptions {
     fn default() -> Self {
         GithubOptions {
             workflow_name: "sessions".into(),
-            install: format!(
-                "cargo install fsi --version {} --locked",
-                env!("CARGO_PKG_VERSION")
-            ),
+            install: crate::config::default_install(),
             runs_on: "ubuntu-latest".into(),
         }
     }

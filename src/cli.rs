@@ -14,7 +14,7 @@ use crate::ui::Ui;
 #[command(
     name = "fsi",
     version,
-    about = "fullstack-integration: scaffold, type-sync and session runner for React/TypeScript on Python (Quart)",
+    about = "fsi (fullstack-integration): scaffold, type-sync and session runner for React/TypeScript on Python (Quart)",
     propagate_version = true
 )]
 pub struct Cli {
@@ -55,6 +55,12 @@ pub enum Command {
     /// Export the session DAG for CI systems.
     #[command(subcommand)]
     Ci(commands::ci::CiCommand),
+    /// Print a shell completion script (e.g. `fsi completions bash > ~/.local/share/bash-completion/completions/fsi`).
+    Completions {
+        /// bash, zsh, fish, elvish or powershell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
 }
 
 pub fn main() -> ExitCode {

@@ -28,6 +28,37 @@ pub struct Config {
     pub vars: BTreeMap<String, String>,
     /// Background services sessions can ask for (`<services><service name="backend"/>`).
     pub services: BTreeMap<String, crate::services::ServiceSpec>,
+    /// How CI workflows (the generated `ci.yml`, `fsi ci github`) get fsi.
+    pub ci: CiSection,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct CiSection {
+    /// The shell command that installs fsi on a CI runner. The default installs this version
+    /// from crates.io; `cargo install --git URL --tag vX --locked fullstack-integration` or a
+    /// download of a prebuilt binary work as well (docs/cli.md#ci).
+    pub install: String,
+}
+
+impl Default for CiSection {
+    fn default() -> Self {
+        CiSection {
+            install: default_install(),
+        }
+    }
+}
+
+/// The crates.io package that holds the `fsi` binary. The crate named `fsi` there is another
+/// program, so the name is spelled out wherever an install command is written.
+pub const PACKAGE: &str = env!("CARGO_PKG_NAME");
+
+/// `cargo install` of exactly this version of fsi.
+pub fn default_install() -> String {
+    format!(
+        "cargo install {PACKAGE} --version {} --locked",
+        env!("CARGO_PKG_VERSION")
+    )
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]

@@ -119,3 +119,154 @@ fn assume_deps_runs_a_session_whose_dependencies_ran_elsewhere() {
         String::from_utf8_lossy(&ok.stderr)
     );
 }
+
+/// The `run:` of the workflow step named `name` in job `job`.
+fn step_run(yaml: &serde_yaml::Value, job: &str, name: &str) -> String {
+    yaml["jobs"][job]["steps"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"].as_str() == Some(name))
+        .and_then(|s| s["run"].as_str())
+        .unwrap_or_else(|| panic!("no step {name:?} in job {job}"))
+        .to_string()
+}
+
+#[test]
+fn the_install_step_names_this_package_and_follows_fsi_toml() {
+    let dir = project();
+    // Without fsi.toml: this version of this package, never the unrelated crate called `fsi`.
+    let out = fsi(dir.path(), &["ci", "github"]);
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let expected = format!(
+        "cargo install fullstack-integration --version {} --locked",
+        env!("CARGO_PKG_VERSION")
+    );
+    assert!(text.contains(&expected), "{text}");
+    assert!(!text.contains("cargo install fsi"), "{text}");
+
+    // `[ci] install` in fsi.toml replaces it; `--install` wins over both.
+    std::fs::write(
+        dir.path().join("fsi.toml"),
+        "[ci]\ninstall = \"curl -fsSL https://example.com/fsi.tgz | tar -xz\"\n",
+    )
+    .unwrap();
+    let out = fsi(dir.path(), &["ci", "github"]);
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        text.contains("curl -fsSL https://example.com/fsi.tgz"),
+        "{text}"
+    );
+    let out = fsi(dir.path(), &["ci", "github", "--install", "echo given"]);
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        text.contains("echo given") && !text.contains("curl"),
+        "{text}"
+    );
+}
+
+/// The generated project's workflow runs the install command of its fsi.toml: the step's script
+/// is executed here, with the command replaced by one that leaves a mark.
+#[test]
+fn the_generated_ci_installs_what_fsi_toml_says() {
+    let parent = tempfile::tempdir().unwrap();
+    let out = fsi(
+        parent.path(),
+        &["new", "app", "--yes", "--no-git", "--no-types"],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let root = parent.path().join("app");
+    let workflow = std::fs::read_to_string(root.join(".github/workflows/ci.yml")).unwrap();
+    let yaml: serde_yaml::Value = serde_yaml::from_str(&workflow).unwrap();
+    let script = step_run(&yaml, "verify", "install fsi");
+    let config = std::fs::read_to_string(root.join("fsi.toml")).unwrap();
+    let default = format!(
+        "install = \"cargo install fullstack-integration --version {} --locked\"",
+        env!("CARGO_PKG_VERSION")
+    );
+    assert!(config.contains(&default), "{config}");
+
+    let run_step = |config: &str| {
+        std::fs::write(root.join("fsi.toml"), config).unwrap();
+        let out = std::process::Command::new("bash")
+            .args(["-euo", "pipefail", "-c", &script])
+            .current_dir(&root)
+            .env("PATH", path_with_python())
+            .output()
+            .unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    };
+    let marked = config.replace(&default, "install = \"echo installed-by-config\"");
+    let (ok, stdout) = run_step(&marked);
+    assert!(ok && stdout.contains("installed-by-config"), "{stdout}");
+    // An fsi.toml without the key falls back to the crates.io default; a `cargo` on PATH that
+    // records its arguments shows what would run.
+    let without: String = config
+        .lines()
+        .filter(|l| !l.starts_with("install = ") && *l != "[ci]")
+        .collect::<Vec<_>>()
+        .join("\n");
+    let (ok, stdout) = run_step(&without);
+    assert!(ok, "{stdout}");
+    assert!(
+        stdout.contains(&format!(
+            "cargo-called: install fullstack-integration --version {} --locked",
+            env!("CARGO_PKG_VERSION")
+        )),
+        "{stdout}"
+    );
+}
+
+/// `python` on PATH as GitHub's setup-python provides it (a link to python3), and a `cargo` that
+/// only prints its arguments.
+fn path_with_python() -> String {
+    let dir = std::env::temp_dir().join(format!("fsi-ci-bin-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let link = dir.join("python");
+    if !link.exists() {
+        let python3 = String::from_utf8(
+            std::process::Command::new("bash")
+                .args(["-c", "command -v python3"])
+                .output()
+                .unwrap()
+                .stdout,
+        )
+        .unwrap();
+        std::os::unix::fs::symlink(python3.trim(), &link).unwrap();
+    }
+    let cargo = dir.join("cargo");
+    std::fs::write(&cargo, "#!/bin/sh\necho \"cargo-called: $*\"\n").unwrap();
+    let mut perms = std::fs::metadata(&cargo).unwrap().permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o755);
+    std::fs::set_permissions(&cargo, perms).unwrap();
+    format!(
+        "{}:{}",
+        dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    )
+}
+
+#[test]
+fn completions_are_printed_for_each_shell_and_an_unknown_shell_is_a_usage_error() {
+    let dir = tempfile::tempdir().unwrap();
+    for (shell, marker) in [
+        ("bash", "_fsi()"),
+        ("zsh", "#compdef fsi"),
+        ("fish", "complete -c fsi"),
+    ] {
+        let out = fsi(dir.path(), &["completions", shell]);
+        assert!(out.status.success(), "{shell}");
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(text.contains(marker), "{shell}: {text}");
+        assert!(text.contains("types") && text.contains("verify"), "{shell}");
+    }
+    let bad = fsi(dir.path(), &["completions", "tcsh"]);
+    assert_eq!(bad.status.code(), Some(2));
+}

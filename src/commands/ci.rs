@@ -22,7 +22,8 @@ pub struct GithubArgs {
     /// The workflow's name.
     #[arg(long, default_value = "sessions")]
     pub name: String,
-    /// The step that installs fsi on a runner.
+    /// The step that installs fsi on a runner (default: `[ci] install` of fsi.toml, else
+    /// `cargo install fullstack-integration --version <this> --locked`).
     #[arg(long, value_name = "COMMAND")]
     pub install: Option<String>,
     /// The runner label.
@@ -58,9 +59,10 @@ fn github(ctx: &Ctx, args: GithubArgs) -> CmdResult {
         runs_on: args.runs_on,
         ..GithubOptions::default()
     };
-    if let Some(install) = args.install {
-        opts.install = install;
-    }
+    opts.install = match args.install {
+        Some(install) => install,
+        None => l.project.config.ci.install.clone(),
+    };
     let yaml = cigen::github_workflow(&jobs, &opts);
     match args.out {
         Some(path) => {

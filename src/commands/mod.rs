@@ -52,5 +52,12 @@ pub fn dispatch(cli: Cli, ui: &Ui) -> CmdResult {
         Command::Session(cmd) => run::lifecycle(&ctx, cmd),
         Command::Verify(args) => verify::run(&ctx, args),
         Command::Ci(cmd) => ci::run(&ctx, cmd),
+        Command::Completions { shell } => {
+            let mut script = Vec::new();
+            let mut command = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(shell, &mut command, "fsi", &mut script);
+            ui.out(String::from_utf8_lossy(&script).trim_end());
+            Ok(crate::error::ExitStatus::Success)
+        }
     }
 }

@@ -119,6 +119,7 @@ impl Renderer {
             frontend_port => 5173,
             jwt_secret => &request.jwt_secret,
             fsi_version => env!("CARGO_PKG_VERSION"),
+            fsi_install => crate::config::default_install(),
         };
         Renderer { env, ctx }
     }
