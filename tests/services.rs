@@ -143,3 +143,100 @@ fn bad_configuration_is_invalid_input() {
     use fsi::error::Classify;
     assert_eq!(err.exit_status(), fsi::error::ExitStatus::Invalid);
 }
+
+/// A dev server already on the port: the service is refused before anything starts, naming the
+/// port and the process that holds it.
+#[test]
+fn a_port_already_in_use_is_refused_naming_its_holder() {
+    let root = tempfile::tempdir().unwrap();
+    let dev_server = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = dev_server.local_addr().unwrap().port();
+    let spec = ServiceSpec {
+        command: "touch started; exec python3 -m http.server {port} --bind 127.0.0.1".into(),
+        port: Some(port),
+        ready: Some("http://127.0.0.1:{port}/".into()),
+        ready_timeout: Some("10s".into()),
+        ..ServiceSpec::default()
+    };
+    match services::start("backend", &spec, root.path()) {
+        Err(ServiceError::PortInUse {
+            name,
+            port: p,
+            holder,
+        }) => {
+            assert_eq!((name.as_str(), p), ("backend", port));
+            assert!(
+                holder.contains(&format!("pid {}", std::process::id())),
+                "{holder}"
+            );
+        }
+        other => panic!("expected PortInUse, got {other:?}"),
+    }
+    assert!(
+        !root.path().join("started").exists(),
+        "the service was started"
+    );
+    // The probe's port counts when the service declares none.
+    let spec = ServiceSpec {
+        port: None,
+        ready: Some(format!("tcp://127.0.0.1:{port}")),
+        ..spec
+    };
+    assert!(matches!(
+        services::start("backend", &spec, root.path()),
+        Err(ServiceError::PortInUse { .. })
+    ));
+    // Turned off for commands that hand the port to another process tree.
+    let spec = ServiceSpec {
+        command: "exec sleep 30".into(),
+        own_port: Some(false),
+        ..spec
+    };
+    let mut running = services::start("backend", &spec, root.path()).unwrap();
+    running.stop(Duration::from_secs(1));
+}
+
+/// A server that starts listening after fsi checked the port answers the probe, while the
+/// started process never listens: that is no "up" service.
+#[test]
+fn a_probe_answered_by_another_process_is_not_ready() {
+    let root = tempfile::tempdir().unwrap();
+    let port = services::free_port().unwrap();
+    let spec = ServiceSpec {
+        command: "echo $$ > leader.pid; exec sleep 30".into(),
+        port: Some(port),
+        ready: Some("tcp://127.0.0.1:{port}".into()),
+        ready_timeout: Some("10s".into()),
+        ..ServiceSpec::default()
+    };
+    let pid_file = root.path().join("leader.pid");
+    let intruder = std::thread::spawn({
+        let pid_file = pid_file.clone();
+        move || {
+            // Bind once the service has started (the pre-check is over by then).
+            read_pid(&pid_file);
+            let listener = std::net::TcpListener::bind(("127.0.0.1", port)).unwrap();
+            std::thread::sleep(Duration::from_secs(3));
+            drop(listener);
+        }
+    });
+    let err = services::start("backend", &spec, root.path()).unwrap_err();
+    let leader = read_pid(&pid_file);
+    match &err {
+        ServiceError::ForeignListener {
+            port: p, holder, ..
+        } => {
+            assert_eq!(*p, port);
+            assert!(
+                holder.contains(&format!("pid {}", std::process::id())),
+                "{holder}"
+            );
+        }
+        other => panic!("expected ForeignListener, got {other:?}"),
+    }
+    assert!(
+        wait_dead(leader),
+        "the started process {leader} was left running"
+    );
+    intruder.join().unwrap();
+}

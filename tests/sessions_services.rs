@@ -264,3 +264,44 @@ fn forbidden_paths_are_grepped_even_when_no_task_touches_them() {
         "{err}"
     );
 }
+
+/// The user's dev server holds the configured port: `fsi run` refuses (exit 3) instead of
+/// verifying against it, says which port and what holds it, and `--port web=0` runs the session.
+#[test]
+fn a_port_held_by_a_dev_server_is_refused_and_port_zero_avoids_it() {
+    let dev_server = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = dev_server.local_addr().unwrap().port();
+    let config = CONFIG.replace("port = 0", &format!("port = {port}"));
+    let p = Project::with_config(
+        &config,
+        r#"
+<session id="WEB-01" project="DEMO">
+  <services><service name="web"/></services>
+  <verification>
+    <check name="served" command="curl -sf http://127.0.0.1:{web_port}/index.html">exit 0</check>
+  </verification>
+</session>
+"#,
+    );
+    let out = p.fsi(&["run", "WEB-01", "--no-commit"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert!(
+        err.contains(&format!("port {port} is already in use")),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!("pid {}", std::process::id())),
+        "{err}"
+    );
+    assert!(err.contains("--port web=0"), "{err}");
+    assert!(!p.path("web.pid").exists(), "the service was started");
+
+    let out = p.fsi(&["run", "WEB-01", "--no-commit", "--port", "web=0"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    drop(dev_server);
+}

@@ -247,7 +247,7 @@ fn config_file(names: &Names, answers: &Answers) -> PlannedFile {
             ready: Some("http://127.0.0.1:{port}/health".into()),
             ready_timeout: Some("90s".into()),
             log: Some(".fsi/logs/backend.log".into()),
-            env: Default::default(),
+            ..Default::default()
         },
     );
     let body = format!(

@@ -313,6 +313,14 @@ pub fn run(ctx: &Ctx, args: RunArgs) -> CmdResult {
         print_plan(ctx, &l.set, &p, args.json);
         return Ok(ExitStatus::Success);
     }
+    // Before anything runs: a service port held by another process (the user's dev server) is
+    // refused here, not found out halfway through the run.
+    for planned in p.to_run() {
+        for u in l.set.get(&planned.id).map_or(&[][..], |s| &s.services[..]) {
+            let spec = crate::session::service_spec(&l.project.config.services, u);
+            crate::services::check_port(&u.name, &spec)?;
+        }
+    }
     let cancel = Cancel::new();
     cancel.install_signal_handlers().map_err(|e| {
         CommandError::msg(

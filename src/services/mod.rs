@@ -41,6 +41,11 @@ pub struct ServiceSpec {
     /// Extra environment; `{port}` is replaced in values.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub env: BTreeMap<String, String>,
+    /// Whether the loopback port the service is reached on must be free before the start and
+    /// then be listened on by the started process (default true). Turn it off only for a
+    /// command that hands the port to another process tree (a container engine's proxy).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub own_port: Option<bool>,
 }
 
 #[derive(Debug, Error, Diagnostic)]
@@ -76,12 +81,44 @@ pub enum ServiceError {
     #[error("service `{name}`: {message}")]
     #[diagnostic(code(fsi::service::config))]
     Config { name: String, message: String },
+    #[error(
+        "service `{name}`: port {port} is already in use{holder}; stop it, or run with `--port {name}=0`"
+    )]
+    #[diagnostic(
+        code(fsi::service::port_in_use),
+        help(
+            "fsi runs checks against the process it starts, never against one already running \
+             (a dev server, say). Stop that process, or give the service a free port: \
+             `--port {name}=0` (or `port = 0` in [services.{name}])"
+        )
+    )]
+    PortInUse {
+        name: String,
+        port: u16,
+        /// ` by pid N (command)`, or empty when the holder is not visible.
+        holder: String,
+    },
+    #[error(
+        "service `{name}`: {probe} answered, but port {port} is held by{holder}, not by the process fsi started"
+    )]
+    #[diagnostic(
+        code(fsi::service::foreign_listener),
+        help("the service's own log is in {log}; stop the other process or use `--port {name}=0`")
+    )]
+    ForeignListener {
+        name: String,
+        probe: String,
+        port: u16,
+        holder: String,
+        log: String,
+    },
 }
 
 impl Classify for ServiceError {
     fn exit_status(&self) -> ExitStatus {
         match self {
             ServiceError::Config { .. } => ExitStatus::Invalid,
+            ServiceError::PortInUse { .. } => ExitStatus::Refused,
             _ => ExitStatus::Failure,
         }
     }
@@ -200,6 +237,12 @@ pub fn start(name: &str, spec: &ServiceSpec, root: &Path) -> Result<Running, Ser
     if let Some(dir) = log.parent() {
         fs_err::create_dir_all(dir).map_err(|e| config(e.to_string()))?;
     }
+    let own_port = spec.own_port.unwrap_or(true);
+    let probe = spec.ready.as_deref().map(|p| substitute(p, port));
+    let watched = watched_port(port, probe.as_deref());
+    if own_port && let Some(p) = watched {
+        refuse_if_held(name, p)?;
+    }
     let out = std::fs::File::create(&log)
         .map_err(|e| config(format!("cannot create {}: {e}", log.display())))?;
     let err = out.try_clone().map_err(|e| config(e.to_string()))?;
@@ -229,7 +272,7 @@ pub fn start(name: &str, spec: &ServiceSpec, root: &Path) -> Result<Running, Ser
         log: log.clone(),
         child: Some(child),
     };
-    let Some(probe) = spec.ready.as_deref().map(|p| substitute(p, port)) else {
+    let Some(probe) = probe else {
         return Ok(running);
     };
     let deadline = Instant::now() + timeout;
@@ -246,6 +289,21 @@ pub fn start(name: &str, spec: &ServiceSpec, root: &Path) -> Result<Running, Ser
             });
         }
         if probe_once(&probe) {
+            // An answer proves the service is up only if the process fsi started listens: a
+            // server already on the port (a dev server started by hand) answers as well.
+            if own_port
+                && let (Some(p), Some(group)) = (watched, running.pid())
+                && let Some(foreign) = listeners::foreign(p, group)
+            {
+                running.stop(Duration::from_millis(500));
+                return Err(ServiceError::ForeignListener {
+                    name: name.to_string(),
+                    probe,
+                    port: p,
+                    holder: listeners::describe(&foreign),
+                    log: log.display().to_string(),
+                });
+            }
             return Ok(running);
         }
         if Instant::now() >= deadline {
@@ -259,6 +317,232 @@ pub fn start(name: &str, spec: &ServiceSpec, root: &Path) -> Result<Running, Ser
             });
         }
         std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// The loopback port clients reach a service on: its own, else its probe's.
+fn watched_port(port: Option<u16>, probe: Option<&str>) -> Option<u16> {
+    port.or_else(|| probe.and_then(loopback_port))
+        .filter(|p| *p != 0)
+}
+
+fn refuse_if_held(name: &str, port: u16) -> Result<(), ServiceError> {
+    let holders = listeners::holders(port);
+    if holders.is_empty() && port_free(port) {
+        return Ok(());
+    }
+    Err(ServiceError::PortInUse {
+        name: name.to_string(),
+        port,
+        holder: listeners::describe(&holders),
+    })
+}
+
+/// Refuse a service whose fixed port another process already holds (what [`start`] would find
+/// out only when it gets there). Ports given as `0` are picked free at start and pass.
+pub fn check_port(name: &str, spec: &ServiceSpec) -> Result<(), ServiceError> {
+    if !spec.own_port.unwrap_or(true) {
+        return Ok(());
+    }
+    let probe = spec.ready.as_deref().map(|p| substitute(p, spec.port));
+    match (spec.port, watched_port(spec.port, probe.as_deref())) {
+        (Some(0), _) | (_, None) => Ok(()),
+        (_, Some(p)) => refuse_if_held(name, p),
+    }
+}
+
+/// Whether nothing listens on `port` of loopback: binding it (IPv4 and, where there is IPv6,
+/// IPv6) succeeds. `SO_REUSEADDR`, as servers set it, so that a socket in TIME_WAIT does not
+/// count as a holder.
+fn port_free(port: u16) -> bool {
+    use nix::sys::socket::{
+        AddressFamily, SockFlag, SockType, SockaddrIn, SockaddrIn6, bind, setsockopt, socket,
+        sockopt::ReuseAddr,
+    };
+    use std::os::fd::AsRawFd;
+    let try_bind = |family: AddressFamily| -> Option<bool> {
+        let fd = socket(family, SockType::Stream, SockFlag::SOCK_CLOEXEC, None).ok()?;
+        setsockopt(&fd, ReuseAddr, &true).ok()?;
+        let result = match family {
+            AddressFamily::Inet => bind(fd.as_raw_fd(), &SockaddrIn::new(127, 0, 0, 1, port)),
+            _ => bind(
+                fd.as_raw_fd(),
+                &SockaddrIn6::from(std::net::SocketAddrV6::new(
+                    std::net::Ipv6Addr::LOCALHOST,
+                    port,
+                    0,
+                    0,
+                )),
+            ),
+        };
+        Some(result != Err(nix::errno::Errno::EADDRINUSE))
+    };
+    try_bind(AddressFamily::Inet).unwrap_or(true) && try_bind(AddressFamily::Inet6).unwrap_or(true)
+}
+
+/// The port of a probe address on this machine (`http://127.0.0.1:5000/health`,
+/// `tcp://localhost:8080`); `None` for other hosts or no explicit port.
+fn loopback_port(probe: &str) -> Option<u16> {
+    let rest = probe
+        .strip_prefix("http://")
+        .or_else(|| probe.strip_prefix("https://"))
+        .or_else(|| probe.strip_prefix("tcp://"))?;
+    let authority = rest.split(['/', '?', '#']).next()?;
+    let (host, port) = authority.rsplit_once(':')?;
+    let local = matches!(
+        host,
+        "127.0.0.1" | "localhost" | "[::1]" | "0.0.0.0" | "[::]"
+    ) || host.starts_with("127.");
+    if !local {
+        return None;
+    }
+    port.parse().ok()
+}
+
+/// Who listens on a TCP port, read from `/proc` (Linux). Elsewhere, or without permission to
+/// see other users' processes, the lists are empty and only the bind test speaks.
+mod listeners {
+    use std::collections::HashSet;
+
+    /// A process holding a listening socket.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub struct Holder {
+        pub pid: u32,
+        pub command: String,
+    }
+
+    /// Socket inodes listening on `port` (IPv4 and IPv6).
+    fn listening_inodes(port: u16) -> HashSet<u64> {
+        let mut inodes = HashSet::new();
+        for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
+            let Ok(text) = std::fs::read_to_string(table) else {
+                continue;
+            };
+            for line in text.lines().skip(1) {
+                let cols: Vec<&str> = line.split_whitespace().collect();
+                // sl local rem st tx:rx tr:when retrnsmt uid timeout inode
+                if cols.len() < 10 || cols[3] != "0A" {
+                    continue;
+                }
+                let local_port = cols[1]
+                    .rsplit_once(':')
+                    .and_then(|(_, p)| u16::from_str_radix(p, 16).ok());
+                if local_port == Some(port)
+                    && let Ok(inode) = cols[9].parse::<u64>()
+                    && inode != 0
+                {
+                    inodes.insert(inode);
+                }
+            }
+        }
+        inodes
+    }
+
+    fn command_of(pid: u32) -> String {
+        let raw = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+        let text: Vec<String> = raw
+            .split(|b| *b == 0)
+            .filter(|a| !a.is_empty())
+            .map(|a| String::from_utf8_lossy(a).into_owned())
+            .collect();
+        let mut line = text.join(" ");
+        if line.chars().count() > 80 {
+            line = line.chars().take(77).collect::<String>() + "...";
+        }
+        line
+    }
+
+    /// The processes that hold a socket listening on `port`.
+    pub fn holders(port: u16) -> Vec<Holder> {
+        let inodes = listening_inodes(port);
+        if inodes.is_empty() {
+            return Vec::new();
+        }
+        let mut found = Vec::new();
+        let Ok(procs) = std::fs::read_dir("/proc") else {
+            return found;
+        };
+        for entry in procs.flatten() {
+            let Some(pid) = entry
+                .file_name()
+                .to_str()
+                .and_then(|s| s.parse::<u32>().ok())
+            else {
+                continue;
+            };
+            let Ok(fds) = std::fs::read_dir(entry.path().join("fd")) else {
+                continue;
+            };
+            let holds = fds.flatten().any(|fd| {
+                std::fs::read_link(fd.path()).is_ok_and(|target| {
+                    target
+                        .to_str()
+                        .and_then(|t| t.strip_prefix("socket:["))
+                        .and_then(|t| t.strip_suffix(']'))
+                        .and_then(|t| t.parse::<u64>().ok())
+                        .is_some_and(|inode| inodes.contains(&inode))
+                })
+            });
+            if holds {
+                found.push(Holder {
+                    pid,
+                    command: command_of(pid),
+                });
+            }
+        }
+        found
+    }
+
+    /// Parent pid and process group of `pid`.
+    fn parent_and_group(pid: u32) -> Option<(u32, u32)> {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+        // pid (comm) state ppid pgrp ...; comm may hold spaces and parentheses.
+        let mut rest = stat.rsplit_once(')')?.1.split_whitespace();
+        let _state = rest.next()?;
+        let ppid = rest.next()?.parse().ok()?;
+        let pgrp = rest.next()?.parse().ok()?;
+        Some((ppid, pgrp))
+    }
+
+    /// Whether `pid` is the started process `leader`, in its process group, or below it.
+    fn started_by(pid: u32, leader: u32) -> bool {
+        let mut current = pid;
+        for _ in 0..64 {
+            if current == leader {
+                return true;
+            }
+            match parent_and_group(current) {
+                Some((_, group)) if group == leader => return true,
+                Some((parent, _)) if parent > 1 => current = parent,
+                _ => return false,
+            }
+        }
+        false
+    }
+
+    /// The holders of `port` that are not the started process or its descendants; `None` when
+    /// every visible holder is ours (or none is visible).
+    pub fn foreign(port: u16, leader: u32) -> Option<Vec<Holder>> {
+        let others: Vec<Holder> = holders(port)
+            .into_iter()
+            .filter(|h| !started_by(h.pid, leader))
+            .collect();
+        (!others.is_empty()).then_some(others)
+    }
+
+    /// ` by pid 12 (python3 -m http.server)`, or `` when nobody is visible.
+    pub fn describe(holders: &[Holder]) -> String {
+        match holders {
+            [] => String::new(),
+            [h] => format!(" by pid {} ({})", h.pid, h.command),
+            many => format!(
+                " by pids {}",
+                many.iter()
+                    .map(|h| format!("{} ({})", h.pid, h.command))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        }
     }
 }
 

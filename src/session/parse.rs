@@ -378,7 +378,7 @@ fn parse_block(
                             ready: text("ready"),
                             ready_timeout: text("ready_timeout"),
                             log: text("log").map(Into::into),
-                            env: Default::default(),
+                            ..Default::default()
                         },
                         loc: loc(sv),
                     });
