@@ -25,9 +25,12 @@ use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use nix::sys::signal::{Signal, killpg};
 use nix::unistd::Pid;
 
+mod reap;
 mod spawn;
 #[cfg(target_os = "linux")]
 mod vfork;
+
+pub use reap::{Supervisor, TOKEN_VAR, become_subreaper, descendants, kill_descendants};
 
 /// A cancellation flag shared by everything a command runs. Set by SIGINT/SIGTERM once
 /// [`Cancel::install_signal_handlers`] has been called, or by hand.
@@ -39,12 +42,47 @@ impl Cancel {
         Cancel::default()
     }
 
-    /// Route SIGINT and SIGTERM to this flag. A second signal while the flag is already set
-    /// exits the process immediately with status 130 (the usual "press Ctrl-C twice").
+    /// Route SIGINT and SIGTERM to this flag. A second signal while the first is being acted on
+    /// ends fsi at once with status 130 (the usual "press Ctrl-C twice") — after killing every
+    /// process below fsi: the running commands' groups and whatever escaped them (see
+    /// [`reap`]). Counting happens on a thread of its own, woken through a pipe the signal
+    /// handler writes a byte to, so the handler itself only sets a flag and writes.
     pub fn install_signal_handlers(&self) -> std::io::Result<()> {
         use signal_hook::consts::{SIGINT, SIGTERM};
+        self.install_flag_handlers()?;
+        let (read, write) = UnixStream::pair()?;
+        write.set_nonblocking(true)?;
         for sig in [SIGINT, SIGTERM] {
-            signal_hook::flag::register_conditional_shutdown(sig, 130, Arc::clone(&self.0))?;
+            signal_hook::low_level::pipe::register(sig, write.try_clone()?)?;
+        }
+        std::thread::Builder::new()
+            .name("fsi-signals".into())
+            .spawn(move || {
+                let mut seen = 0usize;
+                let mut buf = [0u8; 16];
+                loop {
+                    match (&read).read(&mut buf) {
+                        Ok(0) => return,
+                        Ok(n) => {
+                            seen += n;
+                            if seen >= 2 {
+                                reap::kill_descendants(Signal::SIGKILL, Duration::ZERO);
+                                std::process::exit(130);
+                            }
+                        }
+                        Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                        Err(_) => return,
+                    }
+                }
+            })?;
+        Ok(())
+    }
+
+    /// Route SIGINT and SIGTERM to this flag only, for commands that always finish their
+    /// clean-up promptly (`fsi new`): every signal just asks them to stop.
+    pub fn install_flag_handlers(&self) -> std::io::Result<()> {
+        use signal_hook::consts::{SIGINT, SIGTERM};
+        for sig in [SIGINT, SIGTERM] {
             signal_hook::flag::register(sig, Arc::clone(&self.0))?;
         }
         Ok(())
@@ -189,10 +227,15 @@ impl ShellCommand {
         })?;
         let out = Capture::pipe().map_err(spawn_error)?;
         let err = Capture::pipe().map_err(spawn_error)?;
+        // The command's mark, inherited by everything it starts (see `reap`).
+        let token = reap::new_token();
+        let mut env = Vec::with_capacity(self.env.len() + 1);
+        env.extend_from_slice(&self.env);
+        env.push((TOKEN_VAR.to_string(), token.clone()));
         let mut child = spawn::spawn(
             &bash,
             &["bash", "-o", "pipefail", "-c", &self.script],
-            &self.env,
+            &env,
             &self.cwd,
             spawn::Streams {
                 stdout: out.write_end(),
@@ -272,6 +315,11 @@ impl ShellCommand {
         if group_alive(pid) {
             let _ = killpg(Pid::from_raw(pid), Signal::SIGKILL);
             wait_group_gone(pid, Duration::from_secs(1));
+        }
+        // A stopped command's processes that left its group (`setsid`, a double fork) are
+        // still fsi's descendants (it is their subreaper), marked with the command's token.
+        if stopped.is_some() {
+            reap::kill_marked(&token);
         }
         io.out.release();
         // Read what is left to end of file. A process that escaped the group (setsid) could hold
