@@ -345,13 +345,7 @@ fn load_locked(
 }
 
 pub fn run(ctx: &Ctx, args: RunArgs) -> CmdResult {
-    // A dry run changes nothing and takes no lock.
-    let (_lock, l) = if args.dry_run {
-        (None, load_valid(ctx, &args.src)?)
-    } else {
-        let (held, l) = load_locked(ctx, &args.src, &args.lock)?;
-        (Some(held), l)
-    };
+    let mut l = load_valid(ctx, &args.src)?;
     let registry = registry();
     if args.ids.is_empty() && !args.all {
         return Err(CommandError::msg(
@@ -366,19 +360,35 @@ pub fn run(ctx: &Ctx, args: RunArgs) -> CmdResult {
         rerun: args.rerun,
         assume_deps: args.assume_deps,
     };
-    let cfg = &l.project.config.sessions;
-    let p = plan::build(
-        &l.set,
-        &l.state,
-        &sel,
-        cfg,
-        &registry,
-        PlanOptions { force: args.force },
-    )?;
+    let build = |state: &state::State| {
+        plan::build(
+            &l.set,
+            state,
+            &sel,
+            &l.project.config.sessions,
+            &registry,
+            PlanOptions { force: args.force },
+        )
+    };
+    // Plan first: a refused or dry run changes nothing, not even the lock file.
+    let mut p = build(&l.state)?;
     if args.dry_run {
         print_plan(ctx, &l.set, &p, args.json);
         return Ok(ExitStatus::Success);
     }
+    let _lock = lock_project(ctx, &args.lock)?;
+    // Another run may have finished meanwhile (`--wait`): plan again on what is recorded now.
+    let mut now = l.store.load()?;
+    let reconciled = super::sessions::reconcile(&l.project.root, &mut now);
+    if now != l.state {
+        p = build(&now)?;
+        l.state = now;
+    }
+    if reconciled || l.reconciled {
+        // The state file was missing or stale: rebuilt from git history.
+        l.store.save(&l.state)?;
+    }
+    let cfg = &l.project.config.sessions;
     let cancel = Cancel::new();
     cancel.install_signal_handlers().map_err(|e| {
         CommandError::msg(

@@ -1182,6 +1182,16 @@ impl Runner<'_> {
             let st = shared.state.lock().expect("state lock");
             st.clone()
         };
+        // The files the session's CREATE tasks write are its own, whatever they were before
+        // (an identical file, or one `--force` replaced).
+        let owned: Vec<&Path> = p
+            .tasks
+            .iter()
+            .filter_map(|t| match &t.step {
+                TaskStep::Write { path, .. } => Some(path.as_path()),
+                _ => None,
+            })
+            .collect();
         match complete_session(
             self.set,
             self.config,
@@ -1189,6 +1199,7 @@ impl Runner<'_> {
             &p.workdir,
             done,
             self.baseline.unwrap_or(&NO_BASELINE),
+            &owned,
         ) {
             Ok(c) => {
                 result.commit = Some(c.hash.clone());
@@ -1275,7 +1286,8 @@ pub fn run_baseline<'a>(
 /// `baseline` (the user's) — and nothing else; record the short hash, update PROGRESS.md in
 /// place, reset SESSION.md, optionally commit those docs. Refused, committing nothing, when
 /// the session changed a path of the baseline: the user's edits and the session's are mixed
-/// there. Returns the new state entry (the caller saves it).
+/// there. The `owned` paths (files the session's CREATE tasks write) are the session's
+/// whatever the baseline says. Returns the new state entry (the caller saves it).
 pub fn complete_session(
     set: &PlanSet,
     config: &SessionsConfig,
@@ -1283,6 +1295,7 @@ pub fn complete_session(
     workdir: &Path,
     state: State,
     baseline: &gitops::Snapshot,
+    owned: &[&Path],
 ) -> Result<Completion, String> {
     let repo = gitops::open(workdir)
         .or_else(|_| gitops::open(&set.root))
@@ -1294,7 +1307,15 @@ pub fn complete_session(
     let progress_path = progress::discover(&set.root, config.progress_file.as_deref());
     let session_md = set.root.join(&config.session_file);
     let exclude = excluded_paths(&repo, set, config);
-    let att = gitops::attribute(&repo, baseline, scope.as_deref(), &exclude)
+    let mut baseline = std::borrow::Cow::Borrowed(baseline);
+    for o in owned {
+        if let Some(rel) = gitops::relative(&repo, o)
+            && baseline.contains_key(&rel)
+        {
+            baseline.to_mut().remove(&rel);
+        }
+    }
+    let att = gitops::attribute(&repo, &baseline, scope.as_deref(), &exclude)
         .map_err(|e| e.to_string())?;
     if !att.conflicts.is_empty() {
         return Err(format!(

@@ -130,9 +130,10 @@ impl State {
     /// Make the recorded statuses agree with git history, which is the truth: a session is
     /// complete exactly when the newest `Session: ID` trailer of HEAD's history completes it
     /// (with that commit); one recorded complete that history does not know (its commit was
-    /// reset away, or reverted by hand) is pending again. Returns whether anything changed.
+    /// reset away, or reverted by hand) is pending again. Returns whether a session's record
+    /// changed (not counting the cache itself).
     pub fn apply_history(&mut self, history: History) -> bool {
-        let before = self.clone();
+        let before = self.sessions.clone();
         for (id, e) in self.sessions.iter_mut() {
             if e.status == Status::Complete && !history.complete.contains_key(id) {
                 e.status = Status::Pending;
@@ -149,7 +150,7 @@ impl State {
             }
         }
         self.history = Some(history);
-        *self != before
+        self.sessions != before
     }
 }
 
