@@ -97,7 +97,11 @@ fn the_users_uncommitted_work_is_neither_committed_nor_rolled_back() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert!(!p.path("g.txt").exists(), "the session's file is reverted");
     assert_eq!(changed_in(&p, "HEAD"), ["g.txt"]);
-    assert_eq!(status(&p), before, "rollback leaves the user's changes alone");
+    assert_eq!(
+        status(&p),
+        before,
+        "rollback leaves the user's changes alone"
+    );
     assert_eq!(p.read("notes.txt"), "user notes\n");
     assert_eq!(p.read("staged.txt"), "user staged\n");
     assert_eq!(p.read("README.md"), "readme\nuser uncommitted edit\n");
@@ -168,7 +172,11 @@ fn rollback_refuses_to_overwrite_uncommitted_changes_to_the_sessions_files() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(3), "{}", text(&out));
-    assert!(text(&out).contains("g.txt has uncommitted changes"), "{}", text(&out));
+    assert!(
+        text(&out).contains("g.txt has uncommitted changes"),
+        "{}",
+        text(&out)
+    );
     assert_eq!(p.read("g.txt"), "edited by hand\n");
     assert_eq!(p.status("G-01"), "complete");
 }
@@ -225,7 +233,10 @@ fn git_history_decides_what_is_complete_when_the_state_is_lost_or_stale() {
     std::fs::remove_dir_all(p.path(".fsi")).unwrap();
 
     let list = |p: &Project| -> String {
-        let out = fsi(p).args(["sessions", "list", "--json"]).output().unwrap();
+        let out = fsi(p)
+            .args(["sessions", "list", "--json"])
+            .output()
+            .unwrap();
         assert!(out.status.success(), "{}", text(&out));
         let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
         v[0]["status"].as_str().unwrap().to_string()
@@ -337,12 +348,18 @@ fn a_second_ctrl_c_kills_the_check_before_fsi_exits() {
         .unwrap();
     let start = Instant::now();
     while procs_with_cmdline("sleep 299.701").is_empty() {
-        assert!(start.elapsed() < Duration::from_secs(20), "the check never started");
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "the check never started"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
     interrupt(&run);
     while procs_with_cmdline("sleep 299.581").is_empty() {
-        assert!(start.elapsed() < Duration::from_secs(20), "the trap never ran");
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "the trap never ran"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
     interrupt(&run);
@@ -370,7 +387,10 @@ fn processes_that_leave_the_checks_group_do_not_survive_an_interrupt() {
     while procs_with_cmdline("sleep 298.13").is_empty()
         || procs_with_cmdline("sleep 298.12").is_empty()
     {
-        assert!(start.elapsed() < Duration::from_secs(20), "the check never started");
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "the check never started"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
     interrupt(&run);
@@ -431,7 +451,10 @@ fn an_interrupted_fsi_new_leaves_no_staging_directory_and_exits_130() {
         match status.code() {
             Some(130) => {
                 interrupted += 1;
-                assert!(!target.exists(), "{name}: interrupted, yet {target:?} exists");
+                assert!(
+                    !target.exists(),
+                    "{name}: interrupted, yet {target:?} exists"
+                );
             }
             Some(0) => assert!(target.join("fsi.toml").exists(), "{name}: incomplete"),
             // Killed before fsi got as far as `fsi new` itself (process start-up): nothing made.
@@ -524,8 +547,16 @@ fn fsi_types_changes_no_output_when_one_cannot_be_written() {
     std::fs::remove_dir(root.join("out/b.zod.ts")).unwrap();
     let out = types();
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
-    assert!(std::fs::read_to_string(root.join("out/a.ts")).unwrap().contains("x2"));
-    assert!(std::fs::read_to_string(root.join("out/b.ts")).unwrap().contains("y2"));
+    assert!(
+        std::fs::read_to_string(root.join("out/a.ts"))
+            .unwrap()
+            .contains("x2")
+    );
+    assert!(
+        std::fs::read_to_string(root.join("out/b.ts"))
+            .unwrap()
+            .contains("y2")
+    );
 }
 
 /// Every file and directory below `dir`, hidden ones included.

@@ -1259,7 +1259,8 @@ static NO_BASELINE: gitops::Snapshot = gitops::Snapshot::new();
 
 /// The baseline of a run (see [`Runner::baseline`]): every path with uncommitted changes now,
 /// except fsi's own files and what the sessions about to run left uncommitted in an earlier
-/// run (`uncommitted` in their state). `None` outside a git repository.
+/// run and nobody touched since (`uncommitted` in their state). `None` outside a git
+/// repository.
 pub fn run_baseline<'a>(
     set: &PlanSet,
     config: &SessionsConfig,
@@ -1271,10 +1272,14 @@ pub fn run_baseline<'a>(
     };
     let exclude = excluded_paths(&repo, set, config);
     let mut snap = gitops::snapshot(&repo, &exclude)?;
+    // A leftover counts as the session's only while it is as the session left it: one the user
+    // edited since is the user's again.
     for id in sessions {
         if let Some(e) = state.sessions.get(id) {
-            for p in e.uncommitted.keys() {
-                snap.remove(p);
+            for (p, f) in &e.uncommitted {
+                if snap.get(p) == Some(f) {
+                    snap.remove(p);
+                }
             }
         }
     }
