@@ -44,6 +44,21 @@ pub struct NewArgs {
 pub fn run(ctx: &Ctx, args: NewArgs) -> CmdResult {
     let ui = ctx.ui;
     let ask = ui.interactive && !args.yes;
+    // Ctrl-C and SIGTERM only ask `fsi new` to stop; it then removes what it staged and exits
+    // 130. Without prompts, from the start; with them, once they are answered (a prompt keeps
+    // Ctrl-C's usual meaning).
+    let cancel = crate::exec::Cancel::new();
+    let install = |cancel: &crate::exec::Cancel| {
+        cancel.install_flag_handlers().map_err(|e| {
+            CommandError::msg(
+                ExitStatus::Failure,
+                format!("cannot install signal handlers: {e}"),
+            )
+        })
+    };
+    if !ask {
+        install(&cancel)?;
+    }
 
     let target_arg = match (&args.name, ask) {
         (Some(n), _) => n.clone(),
@@ -73,13 +88,9 @@ pub fn run(ctx: &Ctx, args: NewArgs) -> CmdResult {
     }
     // From here on Ctrl-C and SIGTERM only ask to stop (prompts keep their own Ctrl-C): the
     // staging directory is removed on the way out, and fsi exits 130.
-    let cancel = crate::exec::Cancel::new();
-    cancel.install_flag_handlers().map_err(|e| {
-        CommandError::msg(
-            ExitStatus::Failure,
-            format!("cannot install signal handlers: {e}"),
-        )
-    })?;
+    if ask {
+        install(&cancel)?;
+    }
     let interrupted = || -> Result<(), CommandError> {
         if cancel.is_cancelled() {
             Err(CommandError::new(

@@ -468,3 +468,90 @@ pub fn commit_paths(
     real.write()?;
     short(repo, oid)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn repo() -> (tempfile::TempDir, Repository) {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = Repository::init(dir.path()).unwrap();
+        let mut cfg = repo.config().unwrap();
+        cfg.set_str("user.name", "t").unwrap();
+        cfg.set_str("user.email", "t@example.com").unwrap();
+        (dir, repo)
+    }
+
+    fn commit(repo: &Repository, dir: &Path, file: &str, msg: &str) -> String {
+        std::fs::write(dir.join(file), msg).unwrap();
+        commit_paths(repo, &[file.to_string()], msg).unwrap()
+    }
+
+    #[test]
+    fn history_is_read_in_full_then_only_since_the_cached_commit() {
+        let (dir, repo) = repo();
+        let root = dir.path();
+        assert_eq!(history(root, None).unwrap().unwrap().complete.len(), 0);
+        let a = commit(&repo, root, "a", "feat: a\n\nSession: A-01\n");
+        commit(&repo, root, "b", "feat: b\n\nSession: B-01\n");
+        commit(&repo, root, "w", "WIP: c\n\nSession: C-01 (checkpoint 1)\n");
+        let full = history(root, None).unwrap().unwrap();
+        assert_eq!(
+            full.complete.keys().collect::<Vec<_>>(),
+            ["A-01", "B-01"],
+            "checkpoints do not count"
+        );
+        assert_eq!(full.complete["A-01"], a);
+        // Same HEAD: the cache is the answer, even a wrong one (it is not read again).
+        let mut doctored = full.clone();
+        doctored.complete.insert("Z-01".into(), "0000000".into());
+        assert_eq!(history(root, Some(&doctored)).unwrap().unwrap(), doctored);
+        // HEAD moved on: only the new commits are read, on top of the cache.
+        commit(&repo, root, "a", "Revert\n\nSession: A-01-rollback\n");
+        let d = commit(&repo, root, "d", "feat: d\n\nSession: D-01\n");
+        let inc = history(root, Some(&doctored)).unwrap().unwrap();
+        assert_eq!(
+            inc.complete.keys().collect::<Vec<_>>(),
+            ["B-01", "D-01", "Z-01"]
+        );
+        assert_eq!(inc.complete["D-01"], d);
+        assert_eq!(inc.head, repo.head().unwrap().target().unwrap().to_string());
+        // A cache from a commit HEAD does not descend from: the whole history again.
+        let mut elsewhere = doctored.clone();
+        elsewhere.head = "1111111111111111111111111111111111111111".into();
+        let again = history(root, Some(&elsewhere)).unwrap().unwrap();
+        assert_eq!(again.complete.keys().collect::<Vec<_>>(), ["B-01", "D-01"]);
+    }
+
+    #[test]
+    fn attribution_separates_the_sessions_paths_from_the_users() {
+        let (dir, repo) = repo();
+        let root = dir.path();
+        commit(&repo, root, "tracked", "init\n");
+        std::fs::write(root.join("tracked"), "user edit").unwrap();
+        std::fs::write(root.join("notes"), "user notes").unwrap();
+        let before = snapshot(&repo, &[]).unwrap();
+        assert_eq!(before.keys().collect::<Vec<_>>(), ["notes", "tracked"]);
+        std::fs::create_dir(root.join("out")).unwrap();
+        std::fs::write(root.join("out/new"), "session").unwrap();
+        let att = attribute(&repo, &before, None, &[]).unwrap();
+        assert_eq!(att.paths, ["out/new"]);
+        assert!(att.conflicts.is_empty());
+        // Touching a user's file makes it a conflict; so does undoing the user's edit.
+        std::fs::write(root.join("notes"), "user notes + session").unwrap();
+        std::fs::write(root.join("tracked"), "init\n").unwrap();
+        let att = attribute(&repo, &before, None, &[]).unwrap();
+        assert_eq!(att.conflicts, ["notes", "tracked"]);
+        // Scope and exclusions.
+        let att = attribute(&repo, &before, Some("out"), &[]).unwrap();
+        assert_eq!(
+            (att.paths.as_slice(), att.conflicts.len()),
+            (&["out/new".to_string()][..], 0)
+        );
+        let att = attribute(&repo, &before, None, &["out".into(), "notes".into()]).unwrap();
+        assert_eq!(
+            (att.paths.len(), att.conflicts.as_slice()),
+            (0, &["tracked".to_string()][..])
+        );
+    }
+}
