@@ -315,6 +315,7 @@ impl ShellCommand {
         if group_alive(pid) {
             let _ = killpg(Pid::from_raw(pid), Signal::SIGKILL);
             wait_group_gone(pid, Duration::from_secs(1));
+            reap_group_orphans(pid);
         }
         // A stopped command's processes that left its group (`setsid`, a double fork) are
         // still fsi's descendants (it is their subreaper), marked with the command's token.
@@ -757,6 +758,47 @@ fn terminate_group(pgid: i32, grace: Duration, io: &mut Io, child: &mut spawn::P
     }
     let _ = killpg(group, Signal::SIGKILL);
     wait_group_gone(pgid, Duration::from_secs(1));
+    reap_group_orphans(pgid);
+}
+
+/// Reap the members of the group `pgid` that fsi adopted (as their subreaper) and that are dead
+/// now: a background process whose shell exited before it. They are this command's own — every
+/// command has a group of its own, and its leader was reaped by `run` — so reaping them by pid
+/// cannot take another command's exit status; left alone they would stay zombies until fsi
+/// exits.
+fn reap_group_orphans(pgid: i32) {
+    let me = std::process::id() as i32;
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|n| n.parse::<i32>().ok())
+        else {
+            continue;
+        };
+        if pid == pgid {
+            continue;
+        }
+        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+            continue;
+        };
+        let Some(rest) = stat.rfind(')').map(|i| &stat[i + 1..]) else {
+            continue;
+        };
+        let mut fields = rest.split_whitespace();
+        let state = fields.next().unwrap_or("");
+        let ppid: i32 = fields.next().and_then(|f| f.parse().ok()).unwrap_or(0);
+        let pgrp: i32 = fields.next().and_then(|f| f.parse().ok()).unwrap_or(0);
+        if state == "Z" && ppid == me && pgrp == pgid {
+            let _ = nix::sys::wait::waitpid(
+                Pid::from_raw(pid),
+                Some(nix::sys::wait::WaitPidFlag::WNOHANG),
+            );
+        }
+    }
 }
 
 /// SIGKILL is asynchronous: wait (bounded) until no live member of the group is left.
@@ -991,6 +1033,22 @@ mod tests {
         assert_eq!(out.termination, Termination::TimedOut);
         assert!(out.duration < Duration::from_secs(5));
         assert!(!group_alive(out.pgid));
+    }
+
+    #[test]
+    #[cfg(target_os = "linux")]
+    fn adopted_background_children_are_killed_and_reaped_not_left_as_zombies() {
+        // The shell exits before its background child: with fsi as subreaper the child is
+        // re-parented to this process, killed with the group, and must then be reaped.
+        assert!(become_subreaper());
+        let out = sh("sleep 30 & echo $!").run(&Cancel::new()).unwrap();
+        assert!(out.success());
+        let child: i32 = out.stdout.trim().parse().unwrap();
+        assert!(!group_alive(out.pgid));
+        assert!(
+            !std::path::Path::new(&format!("/proc/{child}")).exists(),
+            "{child} is still in the process table (a zombie of ours?)"
+        );
     }
 
     #[test]
