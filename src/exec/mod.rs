@@ -11,6 +11,11 @@
 //! whole group gets SIGTERM, a grace period, then SIGKILL. Because the group is not the terminal's
 //! foreground group, a Ctrl-C at the terminal reaches only fsi, which then terminates the group
 //! itself.
+//!
+//! Processes that leave the group (`setsid`, a double fork) are handled by [`reap`]: fsi is a
+//! child subreaper, every command's processes carry its mark in their environment, and a stopped
+//! command's marked processes are killed with its group; a second Ctrl-C kills everything below
+//! fsi before it exits.
 
 use std::io::Read;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
