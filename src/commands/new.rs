@@ -44,6 +44,21 @@ pub struct NewArgs {
 pub fn run(ctx: &Ctx, args: NewArgs) -> CmdResult {
     let ui = ctx.ui;
     let ask = ui.interactive && !args.yes;
+    // Ctrl-C and SIGTERM only ask `fsi new` to stop; it then removes what it staged and exits
+    // 130. Without prompts, from the start; with them, once they are answered (a prompt keeps
+    // Ctrl-C's usual meaning).
+    let cancel = crate::exec::Cancel::new();
+    let install = |cancel: &crate::exec::Cancel| {
+        cancel.install_flag_handlers().map_err(|e| {
+            CommandError::msg(
+                ExitStatus::Failure,
+                format!("cannot install signal handlers: {e}"),
+            )
+        })
+    };
+    if !ask {
+        install(&cancel)?;
+    }
 
     let target_arg = match (&args.name, ask) {
         (Some(n), _) => n.clone(),
@@ -71,6 +86,21 @@ pub fn run(ctx: &Ctx, args: NewArgs) -> CmdResult {
     if ask {
         answers = prompt_answers(answers, args.database.is_none())?;
     }
+    // From here on Ctrl-C and SIGTERM only ask to stop (prompts keep their own Ctrl-C): the
+    // staging directory is removed on the way out, and fsi exits 130.
+    if ask {
+        install(&cancel)?;
+    }
+    let interrupted = || -> Result<(), CommandError> {
+        if cancel.is_cancelled() {
+            Err(CommandError::new(
+                ExitStatus::Interrupted,
+                scaffold::ScaffoldError::Interrupted,
+            ))
+        } else {
+            Ok(())
+        }
+    };
 
     let request = Request {
         names: names.clone(),
@@ -80,6 +110,7 @@ pub fn run(ctx: &Ctx, args: NewArgs) -> CmdResult {
     let mut plan = scaffold::plan(&request)?;
     plan.insert(config_file(&names, &answers));
 
+    interrupted()?;
     if args.dry_run {
         for f in &plan.files {
             let mode = if f.executable { "x" } else { " " };
@@ -100,16 +131,22 @@ pub fn run(ctx: &Ctx, args: NewArgs) -> CmdResult {
     };
     // Plan, then act: everything — files, generated types, the first commit — is made in a
     // staging directory that is renamed into place at the end; a failure leaves nothing.
+    interrupted()?;
     let bar = ui.progress(None);
     bar.set_message("writing files");
-    let staged = scaffold::stage(&plan, &target, existing)?;
+    let staged = scaffold::stage(&plan, &target, existing, &|| cancel.is_cancelled())?;
     let fresh = staged.dir != target;
+    // Into an existing directory (`--force`) the files are in place now: finish the job
+    // (types, git) rather than leave it half done.
+    let interrupted = || if fresh { interrupted() } else { Ok(()) };
+    interrupted()?;
     let types = if args.no_types {
         None
     } else {
         bar.set_message("generating types");
         Some(generate_types(&staged.dir, fresh)?)
     };
+    interrupted()?;
     let commit = if !args.no_git && !staged.dir.join(".git").exists() {
         bar.set_message("git init");
         let message = format!(
@@ -134,6 +171,7 @@ pub fn run(ctx: &Ctx, args: NewArgs) -> CmdResult {
     } else {
         None
     };
+    interrupted()?;
     let written = staged.finish()?;
     bar.finish_and_clear();
     ui.info(format!(

@@ -10,6 +10,7 @@ use super::sessions::{SourceArgs, load_valid, print_plan};
 use crate::error::{CmdResult, CommandError, ExitStatus};
 use crate::exec::Cancel;
 use crate::session::actions::ActionRegistry;
+use crate::session::lock::{self, ProjectLock};
 use crate::session::plan::{self, PlanOptions, Selection};
 use crate::session::run::{
     Confirm, Event, Observer, RunOptions, RunSummary, Runner, SessionOutcome, StepOutcome, fmt_secs,
@@ -58,7 +59,18 @@ pub struct RunArgs {
     #[arg(long)]
     pub json: bool,
     #[command(flatten)]
+    pub lock: LockArgs,
+    #[command(flatten)]
     pub src: SourceArgs,
+}
+
+/// The project lock (`.fsi/lock`): held by every command that changes sessions.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct LockArgs {
+    /// When another fsi is changing this project's sessions, wait for it to finish instead of
+    /// exiting with status 3.
+    #[arg(long)]
+    pub wait: bool,
 }
 
 #[derive(Debug, clap::Subcommand)]
@@ -67,6 +79,8 @@ pub enum LifecycleCommand {
     /// the PROGRESS row.
     Start {
         id: String,
+        #[command(flatten)]
+        lock: LockArgs,
         #[command(flatten)]
         src: SourceArgs,
     },
@@ -83,6 +97,8 @@ pub enum LifecycleCommand {
         #[arg(long = "remaining", value_name = "ITEM")]
         remaining: Vec<String>,
         #[command(flatten)]
+        lock: LockArgs,
+        #[command(flatten)]
         src: SourceArgs,
     },
     /// Verify, then commit, update PROGRESS.md and SESSION.md and mark complete.
@@ -92,11 +108,15 @@ pub enum LifecycleCommand {
         #[arg(long)]
         accept_manual: bool,
         #[command(flatten)]
+        lock: LockArgs,
+        #[command(flatten)]
         src: SourceArgs,
     },
     /// Revert the session's commit and mark it pending again.
     Rollback {
         id: String,
+        #[command(flatten)]
+        lock: LockArgs,
         #[command(flatten)]
         src: SourceArgs,
     },
@@ -284,8 +304,48 @@ impl Confirm for Prompter<'_> {
     }
 }
 
+/// Take the project lock (see [`crate::session::lock`]): at once, or after waiting with
+/// `--wait`.
+fn lock_project(ctx: &Ctx, args: &LockArgs) -> Result<ProjectLock, CommandError> {
+    let project = ctx.project()?;
+    let dir = project.root.join(&project.config.sessions.state_dir);
+    let held = if args.wait {
+        lock::acquire(
+            &dir,
+            lock::Wait::Yes {
+                on_wait: &|pid| {
+                    ctx.ui.info(format!(
+                        "waiting for the fsi that holds the project lock ({})",
+                        pid.map(|p| format!("pid {p}"))
+                            .unwrap_or_else(|| "pid unknown".into())
+                    ))
+                },
+                // Ctrl-C while waiting ends fsi with the default action: nothing to undo yet.
+                cancelled: &|| false,
+            },
+        )
+    } else {
+        lock::acquire(&dir, lock::Wait::No)
+    };
+    Ok(held?)
+}
+
+/// Load a plan under the project lock, saving the state when git history corrected it.
+fn load_locked(
+    ctx: &Ctx,
+    src: &SourceArgs,
+    lock: &LockArgs,
+) -> Result<(ProjectLock, super::sessions::Loaded), CommandError> {
+    let held = lock_project(ctx, lock)?;
+    let l = load_valid(ctx, src)?;
+    if l.reconciled {
+        l.store.save(&l.state)?;
+    }
+    Ok((held, l))
+}
+
 pub fn run(ctx: &Ctx, args: RunArgs) -> CmdResult {
-    let l = load_valid(ctx, &args.src)?;
+    let mut l = load_valid(ctx, &args.src)?;
     let registry = registry();
     if args.ids.is_empty() && !args.all {
         return Err(CommandError::msg(
@@ -300,15 +360,18 @@ pub fn run(ctx: &Ctx, args: RunArgs) -> CmdResult {
         rerun: args.rerun,
         assume_deps: args.assume_deps,
     };
-    let cfg = &l.project.config.sessions;
-    let p = plan::build(
-        &l.set,
-        &l.state,
-        &sel,
-        cfg,
-        &registry,
-        PlanOptions { force: args.force },
-    )?;
+    let build = |state: &state::State| {
+        plan::build(
+            &l.set,
+            state,
+            &sel,
+            &l.project.config.sessions,
+            &registry,
+            PlanOptions { force: args.force },
+        )
+    };
+    // Plan first: a refused or dry run changes nothing, not even the lock file.
+    let mut p = build(&l.state)?;
     if args.dry_run {
         print_plan(ctx, &l.set, &p, args.json);
         return Ok(ExitStatus::Success);
@@ -321,6 +384,19 @@ pub fn run(ctx: &Ctx, args: RunArgs) -> CmdResult {
             crate::services::check_port(&u.name, &spec)?;
         }
     }
+    let _lock = lock_project(ctx, &args.lock)?;
+    // Another run may have finished meanwhile (`--wait`): plan again on what is recorded now.
+    let mut now = l.store.load()?;
+    let reconciled = super::sessions::reconcile(&l.project.root, &mut now);
+    if now != l.state {
+        p = build(&now)?;
+        l.state = now;
+    }
+    if reconciled || l.reconciled {
+        // The state file was missing or stale: rebuilt from git history.
+        l.store.save(&l.state)?;
+    }
+    let cfg = &l.project.config.sessions;
     let cancel = Cancel::new();
     cancel.install_signal_handlers().map_err(|e| {
         CommandError::msg(
@@ -328,6 +404,9 @@ pub fn run(ctx: &Ctx, args: RunArgs) -> CmdResult {
             format!("cannot install signal handlers: {e}"),
         )
     })?;
+    // fsi adopts what the commands leave behind, and stops it before it exits.
+    let _supervisor = crate::exec::Supervisor::start(cfg.kill_grace.duration());
+    let baseline = baseline_of(&l, p.to_run().map(|s| s.id.as_str()))?;
     let total = p.to_run().count() as u64;
     let bar = ctx.ui.progress(Some(total));
     if ctx.ui.interactive && !ctx.ui.quiet {
@@ -345,9 +424,29 @@ pub fn run(ctx: &Ctx, args: RunArgs) -> CmdResult {
         commit: !args.no_commit,
         verify_only: false,
     };
-    let summary = execute(ctx, &l, &registry, &p, &cancel, &bar, buffered, opts)?;
+    let summary = execute(
+        ctx,
+        &l,
+        &registry,
+        &p,
+        &cancel,
+        &bar,
+        buffered,
+        opts,
+        baseline.as_ref(),
+    )?;
     bar.finish_and_clear();
     finish(ctx, &summary, args.junit.as_ref(), args.json)
+}
+
+/// What is uncommitted before the run and not the sessions' own (see
+/// [`crate::session::run::run_baseline`]).
+fn baseline_of<'a>(
+    l: &super::sessions::Loaded,
+    ids: impl IntoIterator<Item = &'a str>,
+) -> Result<Option<gitops::Snapshot>, CommandError> {
+    crate::session::run::run_baseline(&l.set, &l.project.config.sessions, &l.state, ids)
+        .map_err(|e| CommandError::msg(ExitStatus::Failure, format!("cannot read git status: {e}")))
 }
 
 /// Run a plan of a loaded project with the command layer's printer and prompter.
@@ -361,6 +460,7 @@ fn execute(
     bar: &indicatif::ProgressBar,
     buffered: bool,
     opts: RunOptions,
+    baseline: Option<&gitops::Snapshot>,
 ) -> Result<RunSummary, CommandError> {
     let printer = Printer {
         ui: ctx.ui,
@@ -379,6 +479,7 @@ fn execute(
         observer: &printer,
         confirm: &prompter,
         opts,
+        baseline,
     };
     Ok(runner.execute(plan, l.state.clone())?)
 }
@@ -458,25 +559,27 @@ pub fn junit_report(summary: &RunSummary) -> String {
 
 pub fn lifecycle(ctx: &Ctx, cmd: LifecycleCommand) -> CmdResult {
     match cmd {
-        LifecycleCommand::Start { id, src } => start(ctx, &id, &src),
+        LifecycleCommand::Start { id, lock, src } => start(ctx, &id, &src, &lock),
         LifecycleCommand::Checkpoint {
             id,
             message,
             done,
             remaining,
+            lock,
             src,
-        } => checkpoint(ctx, &id, &message, &done, &remaining, &src),
+        } => checkpoint(ctx, &id, &message, &done, &remaining, &src, &lock),
         LifecycleCommand::Complete {
             id,
             accept_manual,
+            lock,
             src,
-        } => complete(ctx, &id, accept_manual, &src),
-        LifecycleCommand::Rollback { id, src } => rollback(ctx, &id, &src),
+        } => complete(ctx, &id, accept_manual, &src, &lock),
+        LifecycleCommand::Rollback { id, lock, src } => rollback(ctx, &id, &src, &lock),
     }
 }
 
-fn start(ctx: &Ctx, id: &str, src: &SourceArgs) -> CmdResult {
-    let l = load_valid(ctx, src)?;
+fn start(ctx: &Ctx, id: &str, src: &SourceArgs, lock: &LockArgs) -> CmdResult {
+    let (_lock, l) = load_locked(ctx, src, lock)?;
     let cfg = &l.project.config.sessions;
     // Refuse, naming them, when dependencies are incomplete.
     plan::build(
@@ -499,11 +602,15 @@ fn start(ctx: &Ctx, id: &str, src: &SourceArgs) -> CmdResult {
             format!("{id} is already complete; `fsi session rollback {id}` reopens it"),
         ));
     }
+    // What is uncommitted now is not the session's: its checkpoints and its completion leave
+    // it out.
+    let baseline = baseline_of(&l, [id])?;
     let mut st = l.state.clone();
     let now = state::now();
     let e = st.entry(id);
     e.status = Status::Active;
     e.started_at = Some(now.clone());
+    e.baseline = baseline.unwrap_or_default();
     l.store.save(&st)?;
     let wd = crate::session::working_dir(&l.set.root, s.meta.working_directory.as_deref());
     let md = l.set.root.join(&cfg.session_file);
@@ -546,8 +653,9 @@ fn checkpoint(
     done: &[String],
     remaining: &[String],
     src: &SourceArgs,
+    lock: &LockArgs,
 ) -> CmdResult {
-    let l = load_valid(ctx, src)?;
+    let (_lock, l) = load_locked(ctx, src, lock)?;
     plan::resolve_ids(&l.set, &[id.to_string()])?;
     let s = l.set.get(id).expect("resolved");
     let cfg = &l.project.config.sessions;
@@ -573,11 +681,36 @@ fn checkpoint(
     let repo = gitops::open(&wd)
         .or_else(|_| gitops::open(&l.set.root))
         .map_err(|e| CommandError::msg(ExitStatus::Refused, e))?;
-    let mut specs = gitops::pathspec_for(&repo, &wd);
-    if !specs.is_empty() && md.exists() {
-        specs.extend(gitops::pathspec_for(&repo, &md));
+    // Work in progress: what changed in the working directory since `fsi session start`
+    // (everything uncommitted there when the session was not started), and SESSION.md.
+    let scope = gitops::pathspec_for(&repo, &wd).pop();
+    let state_dir = l.set.root.join(&cfg.state_dir);
+    let exclude: Vec<String> = gitops::relative(&repo, &state_dir).into_iter().collect();
+    let baseline = l
+        .state
+        .sessions
+        .get(id)
+        .map(|e| e.baseline.clone())
+        .unwrap_or_default();
+    let att = gitops::attribute(&repo, &baseline, scope.as_deref(), &exclude)
+        .map_err(|e| CommandError::msg(ExitStatus::Failure, e))?;
+    if !att.conflicts.is_empty() {
+        return Err(CommandError::msg(
+            ExitStatus::Refused,
+            format!(
+                "not committing: {} had uncommitted changes before `fsi session start {id}` and changed since; commit or stash your own part first",
+                att.conflicts.join(", ")
+            ),
+        ));
     }
-    let hash = gitops::commit_all(&repo, &specs, &[], &msg)
+    let mut paths = att.paths;
+    if let Some(rel) = gitops::relative(&repo, &md)
+        && md.exists()
+        && !paths.contains(&rel)
+    {
+        paths.push(rel);
+    }
+    let hash = gitops::commit_paths(&repo, &paths, &msg)
         .map_err(|e| CommandError::msg(ExitStatus::Failure, e))?;
     let mut st = l.state.clone();
     let e = st.entry(id);
@@ -592,8 +725,14 @@ fn checkpoint(
     Ok(ExitStatus::Success)
 }
 
-fn complete(ctx: &Ctx, id: &str, accept_manual: bool, src: &SourceArgs) -> CmdResult {
-    let l = load_valid(ctx, src)?;
+fn complete(
+    ctx: &Ctx,
+    id: &str,
+    accept_manual: bool,
+    src: &SourceArgs,
+    lock: &LockArgs,
+) -> CmdResult {
+    let (_lock, l) = load_locked(ctx, src, lock)?;
     let cfg = &l.project.config.sessions;
     let registry = registry();
     let p = plan::build(
@@ -615,6 +754,7 @@ fn complete(ctx: &Ctx, id: &str, accept_manual: bool, src: &SourceArgs) -> CmdRe
     }
     let cancel = Cancel::new();
     let _ = cancel.install_signal_handlers();
+    let _supervisor = crate::exec::Supervisor::start(cfg.kill_grace.duration());
     let bar = indicatif::ProgressBar::hidden();
     let opts = RunOptions {
         jobs: 1,
@@ -623,12 +763,30 @@ fn complete(ctx: &Ctx, id: &str, accept_manual: bool, src: &SourceArgs) -> CmdRe
         commit: true,
         verify_only: true,
     };
-    let summary = execute(ctx, &l, &registry, &p, &cancel, &bar, false, opts)?;
+    // The session's work was done by hand since `fsi session start`: what was uncommitted
+    // before that is not part of it.
+    let baseline = l
+        .state
+        .sessions
+        .get(id)
+        .map(|e| e.baseline.clone())
+        .unwrap_or_default();
+    let summary = execute(
+        ctx,
+        &l,
+        &registry,
+        &p,
+        &cancel,
+        &bar,
+        false,
+        opts,
+        Some(&baseline),
+    )?;
     finish(ctx, &summary, None, false)
 }
 
-fn rollback(ctx: &Ctx, id: &str, src: &SourceArgs) -> CmdResult {
-    let l = load_valid(ctx, src)?;
+fn rollback(ctx: &Ctx, id: &str, src: &SourceArgs, lock: &LockArgs) -> CmdResult {
+    let (_lock, l) = load_locked(ctx, src, lock)?;
     plan::resolve_ids(&l.set, &[id.to_string()])?;
     let cfg = &l.project.config.sessions;
     let Some(hash) = l.state.sessions.get(id).and_then(|e| e.commit.clone()) else {
@@ -653,8 +811,13 @@ fn rollback(ctx: &Ctx, id: &str, src: &SourceArgs) -> CmdResult {
         ));
     }
     let repo = gitops::open(&l.set.root).map_err(|e| CommandError::msg(ExitStatus::Refused, e))?;
-    let new =
-        gitops::revert(&repo, &hash, id).map_err(|e| CommandError::msg(ExitStatus::Failure, e))?;
+    let new = gitops::revert(&repo, &hash, id).map_err(|e| {
+        let status = match e {
+            gitops::GitError::Refused(_) => ExitStatus::Refused,
+            _ => ExitStatus::Failure,
+        };
+        CommandError::msg(status, e)
+    })?;
     let mut st = l.state.clone();
     let e = st.entry(id);
     e.status = Status::Pending;

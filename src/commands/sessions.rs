@@ -154,7 +154,10 @@ pub struct Loaded {
     pub project: Project,
     pub set: PlanSet,
     pub store: StateStore,
+    /// The state file, made to agree with git history (see [`State::apply_history`]).
     pub state: State,
+    /// Whether agreeing with history changed the state (commands that write it save it).
+    pub reconciled: bool,
 }
 
 /// Read the plan sources (from `--plan` or fsi.toml), substitute placeholders, validate.
@@ -186,7 +189,10 @@ pub fn load_plans(ctx: &Ctx, src: &SourceArgs) -> Result<(Project, PlanSet), Com
     Ok((project, set))
 }
 
-/// Load and require a valid plan; also read the state (never written here).
+/// Load and require a valid plan; also read the state (never written here) and bring it in line
+/// with git history, the truth about which sessions are complete: after a fresh clone, or a
+/// kill between a session's commit and the state write, the state file is missing or stale,
+/// and `run`, `list` and `verify` must still agree.
 pub fn load_valid(ctx: &Ctx, src: &SourceArgs) -> Result<Loaded, CommandError> {
     let (project, set) = load_plans(ctx, src)?;
     set.check()?;
@@ -198,13 +204,24 @@ pub fn load_valid(ctx: &Ctx, src: &SourceArgs) -> Result<Loaded, CommandError> {
         ));
     }
     let store = StateStore::new(&project.root, &project.config.sessions.state_dir);
-    let state = store.load()?;
+    let mut state = store.load()?;
+    let reconciled = reconcile(&project.root, &mut state);
     Ok(Loaded {
         project,
         set,
         store,
         state,
+        reconciled,
     })
+}
+
+/// Make `state` agree with the git history of the repository around `root` (nothing outside a
+/// repository, or when the history cannot be read). Returns whether the state changed.
+pub fn reconcile(root: &std::path::Path, state: &mut State) -> bool {
+    match session::gitops::history(root, state.history.as_ref()) {
+        Ok(Some(h)) => state.apply_history(h),
+        _ => false,
+    }
 }
 
 pub fn run(ctx: &Ctx, cmd: SessionsCommand) -> CmdResult {

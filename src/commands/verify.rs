@@ -12,10 +12,10 @@ use super::Ctx;
 use super::sessions::{SourceArgs, load_plans};
 use crate::error::{CmdResult, CommandError, ExitStatus};
 use crate::exec::Cancel;
+use crate::session;
 use crate::session::plan::{self, PlanOptions, Selection};
 use crate::session::run::{Event, Observer, RunOptions, Runner, StepOutcome};
-use crate::session::state::{StateStore, Status};
-use crate::session::{self, gitops};
+use crate::session::state::StateStore;
 
 #[derive(Debug, clap::Args)]
 pub struct VerifyArgs {
@@ -262,16 +262,9 @@ fn verify_sessions(
     let cfg = &project.config.sessions;
     let store = StateStore::new(&project.root, &cfg.state_dir);
     let mut state = store.load()?;
-    // On a CI runner there is no (git-ignored) state file: the history says what is complete.
-    if let Ok(done) = gitops::completed_in_history(&project.root) {
-        for (id, hash) in done {
-            if set.get(&id).is_some() && !state.is_complete(&id) {
-                let e = state.entry(&id);
-                e.status = Status::Complete;
-                e.commit = Some(hash);
-            }
-        }
-    }
+    // On a CI runner there is no (git-ignored) state file: the history says what is complete,
+    // as it does for `run` and `list`.
+    super::sessions::reconcile(&project.root, &mut state);
     let completed: Vec<String> = set
         .ordered()
         .filter(|s| state.is_complete(&s.id))
@@ -315,6 +308,8 @@ fn verify_sessions(
             format!("cannot install signal handlers: {e}"),
         )
     })?;
+    // Whatever the checks start and leave running is stopped when verification ends.
+    let _supervisor = crate::exec::Supervisor::start(cfg.kill_grace.duration());
     let collect = Collect {
         failures: Mutex::new(Vec::new()),
         ui_lines: Mutex::new(Vec::new()),
@@ -335,6 +330,7 @@ fn verify_sessions(
             commit: false,
             verify_only: true,
         },
+        baseline: None,
     };
     let bar = ctx.ui.progress(Some(completed.len() as u64));
     bar.enable_steady_tick(Duration::from_millis(120));

@@ -11,6 +11,11 @@
 //! whole group gets SIGTERM, a grace period, then SIGKILL. Because the group is not the terminal's
 //! foreground group, a Ctrl-C at the terminal reaches only fsi, which then terminates the group
 //! itself.
+//!
+//! Processes that leave the group (`setsid`, a double fork) are handled by [`reap`]: fsi is a
+//! child subreaper, every command's processes carry its mark in their environment, and a stopped
+//! command's marked processes are killed with its group; a second Ctrl-C kills everything below
+//! fsi before it exits.
 
 use std::io::Read;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
@@ -25,9 +30,12 @@ use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use nix::sys::signal::{Signal, killpg};
 use nix::unistd::Pid;
 
+mod reap;
 mod spawn;
 #[cfg(target_os = "linux")]
 mod vfork;
+
+pub use reap::{Supervisor, TOKEN_VAR, become_subreaper, descendants, kill_descendants};
 
 /// A cancellation flag shared by everything a command runs. Set by SIGINT/SIGTERM once
 /// [`Cancel::install_signal_handlers`] has been called, or by hand.
@@ -39,12 +47,47 @@ impl Cancel {
         Cancel::default()
     }
 
-    /// Route SIGINT and SIGTERM to this flag. A second signal while the flag is already set
-    /// exits the process immediately with status 130 (the usual "press Ctrl-C twice").
+    /// Route SIGINT and SIGTERM to this flag. A second signal while the first is being acted on
+    /// ends fsi at once with status 130 (the usual "press Ctrl-C twice") — after killing every
+    /// process below fsi: the running commands' groups and whatever escaped them (see
+    /// [`reap`]). Counting happens on a thread of its own, woken through a pipe the signal
+    /// handler writes a byte to, so the handler itself only sets a flag and writes.
     pub fn install_signal_handlers(&self) -> std::io::Result<()> {
         use signal_hook::consts::{SIGINT, SIGTERM};
+        self.install_flag_handlers()?;
+        let (read, write) = UnixStream::pair()?;
+        write.set_nonblocking(true)?;
         for sig in [SIGINT, SIGTERM] {
-            signal_hook::flag::register_conditional_shutdown(sig, 130, Arc::clone(&self.0))?;
+            signal_hook::low_level::pipe::register(sig, write.try_clone()?)?;
+        }
+        std::thread::Builder::new()
+            .name("fsi-signals".into())
+            .spawn(move || {
+                let mut seen = 0usize;
+                let mut buf = [0u8; 16];
+                loop {
+                    match (&read).read(&mut buf) {
+                        Ok(0) => return,
+                        Ok(n) => {
+                            seen += n;
+                            if seen >= 2 {
+                                reap::kill_descendants(Signal::SIGKILL, Duration::ZERO);
+                                std::process::exit(130);
+                            }
+                        }
+                        Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                        Err(_) => return,
+                    }
+                }
+            })?;
+        Ok(())
+    }
+
+    /// Route SIGINT and SIGTERM to this flag only, for commands that always finish their
+    /// clean-up promptly (`fsi new`): every signal just asks them to stop.
+    pub fn install_flag_handlers(&self) -> std::io::Result<()> {
+        use signal_hook::consts::{SIGINT, SIGTERM};
+        for sig in [SIGINT, SIGTERM] {
             signal_hook::flag::register(sig, Arc::clone(&self.0))?;
         }
         Ok(())
@@ -189,10 +232,15 @@ impl ShellCommand {
         })?;
         let out = Capture::pipe().map_err(spawn_error)?;
         let err = Capture::pipe().map_err(spawn_error)?;
+        // The command's mark, inherited by everything it starts (see `reap`).
+        let token = reap::new_token();
+        let mut env = Vec::with_capacity(self.env.len() + 1);
+        env.extend_from_slice(&self.env);
+        env.push((TOKEN_VAR.to_string(), token.clone()));
         let mut child = spawn::spawn(
             &bash,
             &["bash", "-o", "pipefail", "-c", &self.script],
-            &self.env,
+            &env,
             &self.cwd,
             spawn::Streams {
                 stdout: out.write_end(),
@@ -272,6 +320,12 @@ impl ShellCommand {
         if group_alive(pid) {
             let _ = killpg(Pid::from_raw(pid), Signal::SIGKILL);
             wait_group_gone(pid, Duration::from_secs(1));
+            reap_group_orphans(pid);
+        }
+        // A stopped command's processes that left its group (`setsid`, a double fork) are
+        // still fsi's descendants (it is their subreaper), marked with the command's token.
+        if stopped.is_some() {
+            reap::kill_marked(&token);
         }
         io.out.release();
         // Read what is left to end of file. A process that escaped the group (setsid) could hold
@@ -709,6 +763,47 @@ fn terminate_group(pgid: i32, grace: Duration, io: &mut Io, child: &mut spawn::P
     }
     let _ = killpg(group, Signal::SIGKILL);
     wait_group_gone(pgid, Duration::from_secs(1));
+    reap_group_orphans(pgid);
+}
+
+/// Reap the members of the group `pgid` that fsi adopted (as their subreaper) and that are dead
+/// now: a background process whose shell exited before it. They are this command's own — every
+/// command has a group of its own, and its leader was reaped by `run` — so reaping them by pid
+/// cannot take another command's exit status; left alone they would stay zombies until fsi
+/// exits.
+fn reap_group_orphans(pgid: i32) {
+    let me = std::process::id() as i32;
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|n| n.parse::<i32>().ok())
+        else {
+            continue;
+        };
+        if pid == pgid {
+            continue;
+        }
+        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+            continue;
+        };
+        let Some(rest) = stat.rfind(')').map(|i| &stat[i + 1..]) else {
+            continue;
+        };
+        let mut fields = rest.split_whitespace();
+        let state = fields.next().unwrap_or("");
+        let ppid: i32 = fields.next().and_then(|f| f.parse().ok()).unwrap_or(0);
+        let pgrp: i32 = fields.next().and_then(|f| f.parse().ok()).unwrap_or(0);
+        if state == "Z" && ppid == me && pgrp == pgid {
+            let _ = nix::sys::wait::waitpid(
+                Pid::from_raw(pid),
+                Some(nix::sys::wait::WaitPidFlag::WNOHANG),
+            );
+        }
+    }
 }
 
 /// SIGKILL is asynchronous: wait (bounded) until no live member of the group is left.
@@ -943,6 +1038,22 @@ mod tests {
         assert_eq!(out.termination, Termination::TimedOut);
         assert!(out.duration < Duration::from_secs(5));
         assert!(!group_alive(out.pgid));
+    }
+
+    #[test]
+    #[cfg(target_os = "linux")]
+    fn adopted_background_children_are_killed_and_reaped_not_left_as_zombies() {
+        // The shell exits before its background child: with fsi as subreaper the child is
+        // re-parented to this process, killed with the group, and must then be reaped.
+        assert!(become_subreaper());
+        let out = sh("sleep 30 & echo $!").run(&Cancel::new()).unwrap();
+        assert!(out.success());
+        let child: i32 = out.stdout.trim().parse().unwrap();
+        assert!(!group_alive(out.pgid));
+        assert!(
+            !std::path::Path::new(&format!("/proc/{child}")).exists(),
+            "{child} is still in the process table (a zombie of ours?)"
+        );
     }
 
     #[test]

@@ -274,7 +274,7 @@ pub struct Written {
 
 /// Put a plan on disk: [`stage`] then [`Staged::finish`], with nothing in between.
 pub fn write(plan: &Plan, target: &Path, existing: Existing) -> Result<Written, ScaffoldError> {
-    stage(plan, target, existing)?.finish()
+    stage(plan, target, existing, &|| false)?.finish()
 }
 
 /// A plan written where it can still be completed (types, git) before it appears at its target.
@@ -326,8 +326,18 @@ impl Staged {
 /// Write a plan where it can be completed before it appears: a new (or empty) target is built in
 /// a hidden staging directory beside it, so a failure before [`Staged::finish`] leaves nothing
 /// behind (the staging directory is deleted when the [`Staged`] is dropped). With
-/// [`Existing::Overwrite`] each file is replaced atomically in place.
-pub fn stage(plan: &Plan, target: &Path, existing: Existing) -> Result<Staged, ScaffoldError> {
+/// [`Existing::Overwrite`] the target is checked first (a file where the plan needs a directory,
+/// a directory where it needs a file: refused, naming each), then all files are replaced in one
+/// transaction ([`crate::fsutil::apply_all`]): a failure part-way changes nothing.
+///
+/// `cancelled` is asked between files; when it says yes, the staging is removed and the error
+/// is [`ScaffoldError::Interrupted`].
+pub fn stage(
+    plan: &Plan,
+    target: &Path,
+    existing: Existing,
+    cancelled: &dyn Fn() -> bool,
+) -> Result<Staged, ScaffoldError> {
     let io = |path: &Path| {
         let path = path.to_path_buf();
         move |source| ScaffoldError::Io { path, source }
@@ -344,10 +354,32 @@ pub fn stage(plan: &Plan, target: &Path, existing: Existing) -> Result<Staged, S
         });
     }
     if non_empty {
-        for f in &plan.files {
-            let dest = target.join(&f.path);
-            crate::fsutil::write_atomic(&dest, &f.contents, f.executable).map_err(io(&dest))?;
+        let conflicts = obstructions(plan, target);
+        if !conflicts.is_empty() {
+            return Err(ScaffoldError::Obstructed {
+                path: target.to_path_buf(),
+                conflicts,
+            });
         }
+        let changes: Vec<crate::fsutil::FileChange<'_>> = plan
+            .files
+            .iter()
+            .map(|f| crate::fsutil::FileChange {
+                path: target.join(&f.path),
+                contents: Some(&f.contents),
+                executable: f.executable,
+            })
+            .collect();
+        crate::fsutil::apply_all(&changes, true, cancelled).map_err(|e| {
+            if e.source.kind() == std::io::ErrorKind::Interrupted {
+                ScaffoldError::Interrupted
+            } else {
+                ScaffoldError::Io {
+                    path: e.path,
+                    source: e.source,
+                }
+            }
+        })?;
         return Ok(Staged {
             dir: target.to_path_buf(),
             target: target.to_path_buf(),
@@ -366,6 +398,9 @@ pub fn stage(plan: &Plan, target: &Path, existing: Existing) -> Result<Staged, S
         .map_err(io(&parent))?;
     let mut made = std::collections::HashSet::new();
     for f in &plan.files {
+        if cancelled() {
+            return Err(ScaffoldError::Interrupted); // `staging` is removed on drop
+        }
         let dest = staging.path().join(&f.path);
         if let Some(dir) = dest.parent()
             && made.insert(dir.to_path_buf())
@@ -380,6 +415,39 @@ pub fn stage(plan: &Plan, target: &Path, existing: Existing) -> Result<Staged, S
         files: plan.files.len(),
         staging: Some(staging),
     })
+}
+
+/// Paths of the target that stand in the plan's way: a non-directory where the plan needs a
+/// directory, a directory where it needs a file.
+fn obstructions(plan: &Plan, target: &Path) -> Vec<String> {
+    let mut found = std::collections::BTreeSet::new();
+    let mut dirs_ok = std::collections::HashSet::new();
+    for f in &plan.files {
+        let rel = Path::new(&f.path);
+        let mut prefix = PathBuf::new();
+        let parts: Vec<_> = rel.components().collect();
+        for (i, part) in parts.iter().enumerate() {
+            prefix.push(part);
+            let last = i + 1 == parts.len();
+            if !last && !dirs_ok.insert(prefix.clone()) {
+                continue;
+            }
+            let Ok(meta) = std::fs::symlink_metadata(target.join(&prefix)) else {
+                break; // missing: made by the write
+            };
+            let shown = prefix.to_string_lossy().replace('\\', "/");
+            if last && meta.is_dir() {
+                found.insert(format!("{shown} is a directory; fsi writes a file there"));
+            } else if !last && !target.join(&prefix).is_dir() {
+                found.insert(format!(
+                    "{shown} is not a directory; fsi writes {} inside it",
+                    f.path
+                ));
+                break;
+            }
+        }
+    }
+    found.into_iter().collect()
 }
 
 /// Create a file with its mode in one go (no separate chmod).

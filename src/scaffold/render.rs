@@ -27,6 +27,20 @@ pub enum ScaffoldError {
     )]
     TargetNotEmpty { path: PathBuf },
 
+    #[error("cannot write into {path}: {}", .conflicts.join("; "))]
+    #[diagnostic(
+        code(fsi::new::obstructed),
+        help("move those paths out of the way (nothing was written)")
+    )]
+    Obstructed {
+        path: PathBuf,
+        conflicts: Vec<String>,
+    },
+
+    #[error("interrupted; nothing was written")]
+    #[diagnostic(code(fsi::new::interrupted))]
+    Interrupted,
+
     #[error(transparent)]
     #[diagnostic(transparent)]
     Template(Box<TemplateError>),
@@ -76,7 +90,10 @@ impl Classify for ScaffoldError {
     fn exit_status(&self) -> ExitStatus {
         match self {
             ScaffoldError::BadName { .. } => ExitStatus::Invalid,
-            ScaffoldError::TargetNotEmpty { .. } => ExitStatus::Refused,
+            ScaffoldError::TargetNotEmpty { .. } | ScaffoldError::Obstructed { .. } => {
+                ExitStatus::Refused
+            }
+            ScaffoldError::Interrupted => ExitStatus::Interrupted,
             ScaffoldError::Template(_)
             | ScaffoldError::BadGate { .. }
             | ScaffoldError::NoProjectDir

@@ -20,6 +20,7 @@ pub mod diag;
 pub mod expect;
 pub mod gitops;
 pub mod graph;
+pub mod lock;
 pub mod model;
 pub mod parse;
 pub mod plan;

@@ -303,6 +303,10 @@ pub struct Runner<'a> {
     pub observer: &'a dyn Observer,
     pub confirm: &'a dyn Confirm,
     pub opts: RunOptions,
+    /// What had uncommitted changes before the run and is not the sessions' own (see
+    /// [`run_baseline`]): never committed by a session, and a session that changes it again is
+    /// not committed at all. `None` outside a git repository (nothing to attribute).
+    pub baseline: Option<&'a gitops::Snapshot>,
 }
 
 /// Which planned sessions may start: those whose dependencies (within the run) have all passed,
@@ -631,11 +635,23 @@ impl Runner<'_> {
             .collect();
         let final_outcome = result.outcome;
         let commit_on = self.opts.commit;
+        // What the session changed but did not commit is remembered as its own, so that a
+        // later run of it commits those files instead of taking them for the user's.
+        let leftovers =
+            if self.opts.verify_only || (final_outcome == SessionOutcome::Passed && commit_on) {
+                None
+            } else {
+                let _git = shared.git.lock().expect("git lock");
+                self.leftovers(&p.workdir)
+            };
         self.save(
             shared,
             final_outcome == SessionOutcome::Passed && commit_on,
             |st| {
                 let e = st.entry(id);
+                if let Some(l) = leftovers {
+                    e.uncommitted.extend(l);
+                }
                 e.last_run = Some(LastRun {
                     at: super::state::now(),
                     result: final_outcome.as_str().into(),
@@ -660,6 +676,26 @@ impl Runner<'_> {
         self.observer
             .event(&Event::SessionFinished { result: &result });
         result
+    }
+
+    /// The paths below `workdir` changed since the run's baseline, with their fingerprints
+    /// (`None` outside a git repository).
+    fn leftovers(&self, workdir: &Path) -> Option<gitops::Snapshot> {
+        let baseline = self.baseline?;
+        let repo = gitops::open(workdir).ok()?;
+        let exclude = excluded_paths(&repo, self.set, self.config);
+        let scope = gitops::pathspec_for(&repo, workdir).pop();
+        let att = gitops::attribute(&repo, baseline, scope.as_deref(), &exclude).ok()?;
+        let root = repo.workdir()?.to_path_buf();
+        Some(
+            att.paths
+                .into_iter()
+                .map(|p| {
+                    let f = gitops::fingerprint(&root.join(&p));
+                    (p, f)
+                })
+                .collect(),
+        )
     }
 
     /// The locks of the services a session needs, in name order. With `-j`, sessions that need
@@ -1146,7 +1182,25 @@ impl Runner<'_> {
             let st = shared.state.lock().expect("state lock");
             st.clone()
         };
-        match complete_session(self.set, self.config, session, &p.workdir, done) {
+        // The files the session's CREATE tasks write are its own, whatever they were before
+        // (an identical file, or one `--force` replaced).
+        let owned: Vec<&Path> = p
+            .tasks
+            .iter()
+            .filter_map(|t| match &t.step {
+                TaskStep::Write { path, .. } => Some(path.as_path()),
+                _ => None,
+            })
+            .collect();
+        match complete_session(
+            self.set,
+            self.config,
+            session,
+            &p.workdir,
+            done,
+            self.baseline.unwrap_or(&NO_BASELINE),
+            &owned,
+        ) {
             Ok(c) => {
                 result.commit = Some(c.hash.clone());
                 self.save(shared, true, |st| *st.entry(&p.id) = c.entry.clone());
@@ -1184,36 +1238,104 @@ impl Completion {
     }
 }
 
-/// Completion shared by `fsi run` and `fsi session complete`: commit (`git add -A` within the
-/// working directory), record the short hash, update PROGRESS.md in place, reset SESSION.md,
-/// optionally commit those docs. Returns the new state entry (the caller saves it).
+/// Paths fsi manages itself and that never belong to a session's commit: PROGRESS.md and
+/// SESSION.md (they go into the docs commit) and the state directory. Repository-relative.
+pub fn excluded_paths(
+    repo: &git2::Repository,
+    set: &PlanSet,
+    config: &SessionsConfig,
+) -> Vec<String> {
+    let progress_path = progress::discover(&set.root, config.progress_file.as_deref());
+    let session_md = set.root.join(&config.session_file);
+    let state_dir = set.root.join(&config.state_dir);
+    progress_path
+        .iter()
+        .chain([&session_md, &state_dir])
+        .filter_map(|p| gitops::relative(repo, p))
+        .collect()
+}
+
+static NO_BASELINE: gitops::Snapshot = gitops::Snapshot::new();
+
+/// The baseline of a run (see [`Runner::baseline`]): every path with uncommitted changes now,
+/// except fsi's own files and what the sessions about to run left uncommitted in an earlier
+/// run and nobody touched since (`uncommitted` in their state). `None` outside a git
+/// repository.
+pub fn run_baseline<'a>(
+    set: &PlanSet,
+    config: &SessionsConfig,
+    state: &State,
+    sessions: impl IntoIterator<Item = &'a str>,
+) -> Result<Option<gitops::Snapshot>, gitops::GitError> {
+    let Ok(repo) = gitops::open(&set.root) else {
+        return Ok(None);
+    };
+    let exclude = excluded_paths(&repo, set, config);
+    let mut snap = gitops::snapshot(&repo, &exclude)?;
+    // A leftover counts as the session's only while it is as the session left it: one the user
+    // edited since is the user's again.
+    for id in sessions {
+        if let Some(e) = state.sessions.get(id) {
+            for (p, f) in &e.uncommitted {
+                if snap.get(p) == Some(f) {
+                    snap.remove(p);
+                }
+            }
+        }
+    }
+    Ok(Some(snap))
+}
+
+/// Completion shared by `fsi run` and `fsi session complete`: commit what the session changed
+/// within its working directory — the paths with uncommitted changes that are not in
+/// `baseline` (the user's) — and nothing else; record the short hash, update PROGRESS.md in
+/// place, reset SESSION.md, optionally commit those docs. Refused, committing nothing, when
+/// the session changed a path of the baseline: the user's edits and the session's are mixed
+/// there. The `owned` paths (files the session's CREATE tasks write) are the session's
+/// whatever the baseline says. Returns the new state entry (the caller saves it).
 pub fn complete_session(
     set: &PlanSet,
     config: &SessionsConfig,
     session: &super::Session,
     workdir: &Path,
     state: State,
+    baseline: &gitops::Snapshot,
+    owned: &[&Path],
 ) -> Result<Completion, String> {
     let repo = gitops::open(workdir)
         .or_else(|_| gitops::open(&set.root))
         .map_err(|e| e.to_string())?;
     let msg = gitops::message(session);
-    let spec = gitops::pathspec_for(&repo, workdir);
+    let scope = gitops::pathspec_for(&repo, workdir).pop();
     // PROGRESS.md and SESSION.md belong to the docs commit, so that reverting a session's commit
     // never conflicts with them.
     let progress_path = progress::discover(&set.root, config.progress_file.as_deref());
     let session_md = set.root.join(&config.session_file);
-    let exclude: Vec<String> = progress_path
-        .iter()
-        .chain(std::iter::once(&session_md))
-        .filter_map(|p| gitops::relative(&repo, p))
-        .collect();
-    let hash = gitops::commit_all(&repo, &spec, &exclude, &msg).map_err(|e| e.to_string())?;
+    let exclude = excluded_paths(&repo, set, config);
+    let mut baseline = std::borrow::Cow::Borrowed(baseline);
+    for o in owned {
+        if let Some(rel) = gitops::relative(&repo, o)
+            && baseline.contains_key(&rel)
+        {
+            baseline.to_mut().remove(&rel);
+        }
+    }
+    let att = gitops::attribute(&repo, &baseline, scope.as_deref(), &exclude)
+        .map_err(|e| e.to_string())?;
+    if !att.conflicts.is_empty() {
+        return Err(format!(
+            "not committed: the session changed {}, which had uncommitted changes before it started (your edits and the session's are mixed there). Commit or stash your own changes and run the session again",
+            att.conflicts.join(", ")
+        ));
+    }
+    let hash = gitops::commit_paths(&repo, &att.paths, &msg).map_err(|e| e.to_string())?;
     let now = super::state::now();
     let mut entry = state.sessions.get(&session.id).cloned().unwrap_or_default();
     entry.status = Status::Complete;
     entry.completed_at = Some(now.clone());
     entry.commit = Some(hash.clone());
+    entry.uncommitted.clear();
+    entry.baseline.clear();
     let mut docs: Vec<PathBuf> = Vec::new();
     let date = now.get(..10).unwrap_or(&now).to_string();
     let progress = progress_path.map(|path| {
@@ -1260,10 +1382,9 @@ pub fn complete_session(
             .filter_map(|d| gitops::relative(&repo, d))
             .collect();
         if !specs.is_empty() && docs_changed(&repo, &specs) {
-            docs_commit = gitops::commit_all(
+            docs_commit = gitops::commit_paths(
                 &repo,
                 &specs,
-                &[],
                 &format!("docs: complete session {}\n", session.id),
             )
             .ok();

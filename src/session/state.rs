@@ -67,6 +67,15 @@ pub struct SessionState {
     pub checkpoints: u32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_run: Option<LastRun>,
+    /// Paths this session changed in a run that did not commit them (it failed, was
+    /// interrupted, or ran with `--no-commit`), repository-relative → fingerprint. A later run
+    /// of the session counts them as its own, not as the user's uncommitted work.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub uncommitted: BTreeMap<String, String>,
+    /// `fsi session start`: the paths that already had uncommitted changes then (→
+    /// fingerprint). Checkpoints and `complete` leave them out of the session's commits.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub baseline: BTreeMap<String, String>,
 }
 
 fn is_zero(n: &u32) -> bool {
@@ -78,6 +87,21 @@ pub struct State {
     pub version: u32,
     #[serde(default)]
     pub sessions: BTreeMap<String, SessionState>,
+    /// What git history said at a commit: a cache, so that loading the state does not walk the
+    /// whole history every time. Git history is the truth (see [`State::apply_history`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub history: Option<History>,
+}
+
+/// Sessions complete according to the history of one commit (see
+/// [`super::gitops::history`]).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct History {
+    /// The commit (full hash) this was read at; `""` for a repository without commits.
+    pub head: String,
+    /// Session id → short hash of its commit.
+    #[serde(default)]
+    pub complete: BTreeMap<String, String>,
 }
 
 impl Default for State {
@@ -85,6 +109,7 @@ impl Default for State {
         State {
             version: 1,
             sessions: BTreeMap::new(),
+            history: None,
         }
     }
 }
@@ -100,6 +125,32 @@ impl State {
 
     pub fn entry(&mut self, id: &str) -> &mut SessionState {
         self.sessions.entry(id.to_string()).or_default()
+    }
+
+    /// Make the recorded statuses agree with git history, which is the truth: a session is
+    /// complete exactly when the newest `Session: ID` trailer of HEAD's history completes it
+    /// (with that commit); one recorded complete that history does not know (its commit was
+    /// reset away, or reverted by hand) is pending again. Returns whether a session's record
+    /// changed (not counting the cache itself).
+    pub fn apply_history(&mut self, history: History) -> bool {
+        let before = self.sessions.clone();
+        for (id, e) in self.sessions.iter_mut() {
+            if e.status == Status::Complete && !history.complete.contains_key(id) {
+                e.status = Status::Pending;
+                e.commit = None;
+                e.completed_at = None;
+            }
+        }
+        for (id, hash) in &history.complete {
+            let e = self.entry(id);
+            e.status = Status::Complete;
+            e.uncommitted.clear();
+            if e.commit.as_deref() != Some(hash.as_str()) {
+                e.commit = Some(hash.clone());
+            }
+        }
+        self.history = Some(history);
+        self.sessions != before
     }
 }
 

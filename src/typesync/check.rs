@@ -277,34 +277,39 @@ fn orphans(project_root: &Path, generated: &Generated) -> Vec<Orphan> {
     found
 }
 
-/// Write the generated files that differ from disk (atomically) and remove generated files whose
-/// MIRRORS source no longer produces them.
+/// Write the generated files that differ from disk and remove generated files whose MIRRORS
+/// source no longer produces them, all or nothing: every new file is staged beside its target
+/// first, then all are renamed into place ([`crate::fsutil::apply_all`]). When one of them
+/// cannot be written (a directory in the way, a full disk), no output is changed.
 pub fn write(project_root: &Path, generated: &Generated) -> Result<WriteReport, TypesError> {
     let mut report = WriteReport::default();
+    let mut changes = Vec::new();
     for ((path, text), on_disk) in generated.files.iter().zip(on_disk(project_root, generated)) {
         if matches!(on_disk, OnDisk::Same) {
             report.unchanged += 1;
             continue;
         }
-        let p = abs(project_root, path);
-        // Atomic, not fsynced: generated output is reproducible, and `--check` notices a file
-        // a power cut left behind short.
-        crate::fsutil::write_atomic_unsynced(&p, text.as_bytes()).map_err(|source| {
-            TypesError::Write {
-                path: p.clone(),
-                source,
-            }
-        })?;
+        changes.push(crate::fsutil::FileChange {
+            path: abs(project_root, path),
+            contents: Some(text.as_bytes()),
+            executable: false,
+        });
         report.written.push(path.clone());
     }
     for o in orphans(project_root, generated) {
-        let p = abs(project_root, &o.path);
-        fs_err::remove_file(&p).map_err(|source| TypesError::Write {
-            path: p.clone(),
-            source,
-        })?;
+        changes.push(crate::fsutil::FileChange {
+            path: abs(project_root, &o.path),
+            contents: None,
+            executable: false,
+        });
         report.removed.push(o.path);
     }
+    // Not fsynced: generated output is reproducible, and `--check` notices a file a power cut
+    // left behind short.
+    crate::fsutil::apply_all(&changes, false, &|| false).map_err(|e| TypesError::Write {
+        path: e.path,
+        source: e.source,
+    })?;
     Ok(report)
 }
 
