@@ -5,12 +5,14 @@ from __future__ import annotations
 import logging
 
 import pydantic
-from quart import Quart, Response, jsonify
+from quart import Quart, Response, current_app, jsonify
+from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException
 
 from app.common.exceptions import AppException
 from app.common.response import error_body
 from app.common.validation import field_errors
+from app.database import DatabaseUnavailableError
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +70,30 @@ def register_error_handlers(app: Quart) -> None:
             if allowed:
                 headers["Allow"] = ", ".join(sorted(allowed))
         return _respond(status, error_body(code, message), headers)
+
+    @app.errorhandler(DatabaseUnavailableError)
+    @app.errorhandler(sa_exc.OperationalError)
+    @app.errorhandler(sa_exc.InterfaceError)
+    async def handle_database_unavailable(exc: Exception) -> Response:
+        # The database is down, missing, locked or read-only: the client may retry. One line in
+        # the log, no traceback; idle connections are dropped so the pool recovers with it.
+        log.warning("database unavailable: %s", str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+        database = current_app.extensions.get("database")
+        if database is not None and database.is_sqlite:
+            try:
+                await database.reset_pool()
+            except Exception as reset_error:
+                log.warning("could not reset the database pool: %s", reset_error)
+        body = error_body(
+            "SERVICE_UNAVAILABLE", "The database is temporarily unavailable", {"retry_after": 1}
+        )
+        return _respond(503, body, {"Retry-After": "1"})
+
+    @app.errorhandler(sa_exc.DataError)
+    async def handle_data_error(exc: sa_exc.DataError) -> Response:
+        # The database refused a value validation let through (a bug worth fixing, not a 500).
+        log.warning("database refused a value: %s", str(exc).splitlines()[0])
+        return _respond(400, error_body("VALIDATION_ERROR", "A value is out of range or invalid"))
 
     @app.errorhandler(Exception)
     async def handle_unexpected(exc: Exception) -> Response:
