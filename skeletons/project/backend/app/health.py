@@ -5,7 +5,7 @@ SQLite it also checks the file exists and is writable), so a lost or read-only
 database is a 503. The result is cached for HEALTH_CACHE_SECONDS and computed by
 one caller at a time, so a health check under load costs no query per call.
 
-The version is shown only to a caller presenting a valid access token.
+The version is shown only to a caller presenting a valid access token (null otherwise).
 """
 
 from __future__ import annotations
@@ -115,4 +115,4 @@ async def health() -> tuple[Response, int]:
         version=__version__ if _caller_may_see_version() else None,
         checks=checks,
     )
-    return jsonify(body.model_dump(mode="json", exclude_none=True)), 200 if healthy else 503
+    return jsonify(body.model_dump(mode="json")), 200 if healthy else 503

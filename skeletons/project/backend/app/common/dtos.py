@@ -44,7 +44,7 @@ class ErrorBody(BaseModel):
 
 
 class HealthResponse(BaseModel):
-    """GET /health (not enveloped). `version` only for a caller with a valid access token."""
+    """GET /health (not enveloped). `version` is null unless the caller sends a valid access token."""
 
     status: Literal["healthy", "unhealthy"]
     version: str | None = None
