@@ -108,7 +108,9 @@ class AuthService:
         # guesses cannot all pass a check that only a later failure would have closed.
         reservation = await self.limiter.reserve(login_limits(self.settings, client, email))
         if isinstance(reservation, int):
-            raise RateLimitedError("Too many failed logins; try again later", retry_after=reservation)
+            raise RateLimitedError(
+                f"Too many failed logins; try again in {reservation} s", retry_after=reservation
+            )
 
         # No transaction (nor pooled connection) is held while the password is hashed.
         async with self.db.transaction() as session:
