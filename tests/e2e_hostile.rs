@@ -48,7 +48,10 @@ impl Reply {
         let body = self.json();
         assert_eq!(body["success"], false, "{body}");
         assert_eq!(body["error"], code, "{body}");
-        assert!(body["message"].as_str().is_some_and(|m| !m.is_empty()), "{body}");
+        assert!(
+            body["message"].as_str().is_some_and(|m| !m.is_empty()),
+            "{body}"
+        );
         body
     }
 
@@ -185,7 +188,13 @@ fn a_fresh_project_withstands_a_hostile_client() {
     let with_token = get(port, "/health", Some(&token)).json();
     assert!(with_token["version"].is_string(), "{with_token}");
 
-    for weak in ["password", "12345678", "        ", "Alice123!", "aaaaaaaaaa"] {
+    for weak in [
+        "password",
+        "12345678",
+        "        ",
+        "Alice123!",
+        "aaaaaaaaaa",
+    ] {
         let reply = post(
             port,
             "/api/auth/register",
@@ -193,7 +202,11 @@ fn a_fresh_project_withstands_a_hostile_client() {
             &json!({"email": "weak@example.com", "password": weak, "display_name": "Alice"}),
         );
         let body = reply.error(400, "VALIDATION_ERROR");
-        assert_eq!(body["details"]["fields"][0]["loc"], json!(["password"]), "{weak:?}: {body}");
+        assert_eq!(
+            body["details"]["fields"][0]["loc"],
+            json!(["password"]),
+            "{weak:?}: {body}"
+        );
     }
     // Full-width letters and a capital are the same address once normalised.
     let twin = post(
@@ -215,22 +228,50 @@ fn a_fresh_project_withstands_a_hostile_client() {
             &json!({"email": email, "password": PASSWORD}),
         );
         let body = reply.error(400, "VALIDATION_ERROR");
-        assert_eq!(body["details"]["fields"][0]["loc"], json!(["email"]), "{body}");
+        assert_eq!(
+            body["details"]["fields"][0]["loc"],
+            json!(["email"]),
+            "{body}"
+        );
     }
 
     // -- malformed bodies: 400, never a 500 ---------------------------------------------------
-    let deep = |n: usize| format!("{{\"title\": {}{}, \"price\": \"1\"}}", "[".repeat(n), "]".repeat(n));
+    let deep = |n: usize| {
+        format!(
+            "{{\"title\": {}{}, \"price\": \"1\"}}",
+            "[".repeat(n),
+            "]".repeat(n)
+        )
+    };
     let huge = "9".repeat(4_400);
     let bodies: Vec<(String, Vec<u8>)> = vec![
         ("1,000 deep".into(), deep(1_000).into_bytes()),
         ("100,000 deep".into(), deep(100_000).into_bytes()),
-        ("4,400 digits".into(), format!("{{\"title\": \"x\", \"price\": {huge}}}").into_bytes()),
-        ("2**64".into(), br#"{"title": "x", "price": 18446744073709551616}"#.to_vec()),
-        ("1e400".into(), br#"{"title": "x", "price": 1e400}"#.to_vec()),
+        (
+            "4,400 digits".into(),
+            format!("{{\"title\": \"x\", \"price\": {huge}}}").into_bytes(),
+        ),
+        (
+            "2**64".into(),
+            br#"{"title": "x", "price": 18446744073709551616}"#.to_vec(),
+        ),
+        (
+            "1e400".into(),
+            br#"{"title": "x", "price": 1e400}"#.to_vec(),
+        ),
         ("NaN".into(), br#"{"title": "x", "price": NaN}"#.to_vec()),
-        ("NUL".into(), br#"{"title": "a\u0000b", "price": "1"}"#.to_vec()),
-        ("surrogate".into(), br#"{"title": "\ud800", "price": "1"}"#.to_vec()),
-        ("invalid UTF-8".into(), b"{\"title\": \"\xff\xfe\", \"price\": \"1\"}".to_vec()),
+        (
+            "NUL".into(),
+            br#"{"title": "a\u0000b", "price": "1"}"#.to_vec(),
+        ),
+        (
+            "surrogate".into(),
+            br#"{"title": "\ud800", "price": "1"}"#.to_vec(),
+        ),
+        (
+            "invalid UTF-8".into(),
+            b"{\"title\": \"\xff\xfe\", \"price\": \"1\"}".to_vec(),
+        ),
         ("not JSON".into(), b"{\"title\": ".to_vec()),
     ];
     for (what, body) in &bodies {
@@ -269,8 +310,18 @@ fn a_fresh_project_withstands_a_hostile_client() {
         huge.as_str(),
     ] {
         for method in ["GET", "PATCH", "DELETE"] {
-            let body: &[u8] = if method == "PATCH" { br#"{"title": "x"}"# } else { b"" };
-            let reply = request(port, method, &format!("/api/items/{id}"), Some(&token), body);
+            let body: &[u8] = if method == "PATCH" {
+                br#"{"title": "x"}"#
+            } else {
+                b""
+            };
+            let reply = request(
+                port,
+                method,
+                &format!("/api/items/{id}"),
+                Some(&token),
+                body,
+            );
             reply.error(404, "NOT_FOUND");
         }
     }
@@ -285,12 +336,27 @@ fn a_fresh_project_withstands_a_hostile_client() {
 
     // -- ids are never reused; a per-item socket ends with its item ---------------------------
     let create = |title: &str| {
-        let reply = post(port, "/api/items", Some(&token), &json!({"title": title, "price": "1"}));
+        let reply = post(
+            port,
+            "/api/items",
+            Some(&token),
+            &json!({"title": title, "price": "1"}),
+        );
         assert_eq!(reply.status, 201, "{reply:?}");
         reply.json()["data"]["id"].as_i64().unwrap()
     };
     let first = create("first");
-    assert_eq!(request(port, "DELETE", &format!("/api/items/{first}"), Some(&token), b"").status, 200);
+    assert_eq!(
+        request(
+            port,
+            "DELETE",
+            &format!("/api/items/{first}"),
+            Some(&token),
+            b""
+        )
+        .status,
+        200
+    );
     let second = create("second");
     assert!(second > first, "id {first} was reused");
 
@@ -299,7 +365,17 @@ fn a_fresh_project_withstands_a_hostile_client() {
         .send_text(&json!({"type": "auth", "token": token}).to_string())
         .unwrap();
     assert_eq!(watcher.recv_json(wait), json!({"type": "ready"}));
-    assert_eq!(request(port, "DELETE", &format!("/api/items/{second}"), Some(&token), b"").status, 200);
+    assert_eq!(
+        request(
+            port,
+            "DELETE",
+            &format!("/api/items/{second}"),
+            Some(&token),
+            b""
+        )
+        .status,
+        200
+    );
     assert_eq!(
         watcher.recv_json(wait),
         json!({"type": "item.deleted", "data": {"id": second}})
@@ -335,20 +411,30 @@ fn a_fresh_project_withstands_a_hostile_client() {
     assert_eq!(down.status, 503, "{down:?}");
     assert_eq!(down.json()["checks"]["database"], "error");
     get(port, "/api/items", Some(&token)).retry_later(503, "SERVICE_UNAVAILABLE");
-    assert!(!database.exists(), "an empty database was created in place of the lost one");
+    assert!(
+        !database.exists(),
+        "an empty database was created in place of the lost one"
+    );
     std::fs::rename(&away, &database).unwrap();
     common::wait_until("/health to recover", Duration::from_secs(10), || {
         let reply = get(port, "/health", None);
-        (reply.status == 200).then_some(()).ok_or(format!("{reply:?}"))
+        (reply.status == 200)
+            .then_some(())
+            .ok_or(format!("{reply:?}"))
     });
     let listing = get(port, "/api/items", Some(&token));
     assert_eq!(listing.status, 200, "{listing:?}");
 
     // -- simultaneous guesses: at most LOGIN_RATE_LIMIT (5) are checked ------------------------
-    let guesses = simultaneously(20, move |i| login(port, "alice@example.com", &format!("guess {i}")));
+    let guesses = simultaneously(20, move |i| {
+        login(port, "alice@example.com", &format!("guess {i}"))
+    });
     assert_eq!(count(&guesses, 200), 0);
     // A 503 (every hashing slot busy for 2 s) was admitted, then given back: not a failure.
-    assert!(count(&guesses, 401) + count(&guesses, 503) <= 5, "{guesses:?}");
+    assert!(
+        count(&guesses, 401) + count(&guesses, 503) <= 5,
+        "{guesses:?}"
+    );
     assert_eq!(
         count(&guesses, 401) + count(&guesses, 429) + count(&guesses, 503),
         guesses.len(),
@@ -356,7 +442,11 @@ fn a_fresh_project_withstands_a_hostile_client() {
     );
     assert!(count(&guesses, 429) >= 15, "{guesses:?}");
     for reply in guesses.iter().filter(|r| r.status != 401) {
-        let code = if reply.status == 429 { "RATE_LIMITED" } else { "SERVICE_UNAVAILABLE" };
+        let code = if reply.status == 429 {
+            "RATE_LIMITED"
+        } else {
+            "SERVICE_UNAVAILABLE"
+        };
         reply.retry_later(reply.status, code);
     }
     if count(&guesses, 401) == 5 {
@@ -364,7 +454,9 @@ fn a_fresh_project_withstands_a_hostile_client() {
     }
 
     // -- random e-mails from one address: LOGIN_ADDRESS_RATE_LIMIT (30) holds too --------------
-    let spray = simultaneously(40, move |i| login(port, &format!("spray{i}@example.com"), "a guess"));
+    let spray = simultaneously(40, move |i| {
+        login(port, &format!("spray{i}@example.com"), "a guess")
+    });
     assert_eq!(count(&spray, 200), 0);
     assert!(count(&spray, 401) + count(&spray, 503) <= 30, "{spray:?}");
     assert!(count(&spray, 429) >= 10, "{spray:?}");
@@ -375,12 +467,19 @@ fn a_fresh_project_withstands_a_hostile_client() {
 
     // -- nothing above wrote a traceback ---------------------------------------------------------
     let log = std::fs::read_to_string(logs.path().join("hypercorn.log")).unwrap();
-    assert!(!log.contains("Traceback"), "a traceback in the server log:\n{log}");
     assert!(
-        !log.lines().any(|l| l.contains(" ERROR ") || l.contains("[ERROR]")),
+        !log.contains("Traceback"),
+        "a traceback in the server log:\n{log}"
+    );
+    assert!(
+        !log.lines()
+            .any(|l| l.contains(" ERROR ") || l.contains("[ERROR]")),
         "an ERROR line in the server log:\n{log}"
     );
-    assert!(log.contains("database unavailable"), "the lost database was not logged:\n{log}");
+    assert!(
+        log.contains("database unavailable"),
+        "the lost database was not logged:\n{log}"
+    );
     drop(api);
     eprintln!("hostile probe: {:.1}s", started.elapsed().as_secs_f64());
 }
