@@ -230,6 +230,18 @@ async def test_emails_with_invisible_or_control_characters_are_refused(client):
         assert (await login(client, email, PASSWORD)).status_code == 400, repr(email)
 
 
+async def test_nul_in_credentials_is_400(client):
+    # On PostgreSQL a NUL reaching the e-mail lookup was a 500.
+    for path in ("/api/auth/login", "/api/auth/register"):
+        response = await client.post(
+            path,
+            data='{"email": "a\\u0000@example.com", "password": "x\\u0000 long enough"}',
+            headers={"Content-Type": "application/json"},
+        )
+        assert response.status_code == 400, path
+        assert (await response.get_json())["error"] == "VALIDATION_ERROR"
+
+
 # -- deleted and disabled users, revoked logins ----------------------------------
 
 
