@@ -476,7 +476,7 @@ fn a_fresh_project_withstands_a_hostile_client() {
         "an ERROR line in the server log:\n{log}"
     );
     assert!(
-        log.contains("database unavailable"),
+        log.contains("dependency unavailable (DatabaseUnavailableError)"),
         "the lost database was not logged:\n{log}"
     );
     drop(api);

@@ -6,6 +6,7 @@ import logging
 
 import pydantic
 from quart import Quart, Response, current_app, jsonify
+from redis import exceptions as redis_exc
 from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException
 
@@ -74,10 +75,14 @@ def register_error_handlers(app: Quart) -> None:
     @app.errorhandler(DatabaseUnavailableError)
     @app.errorhandler(sa_exc.OperationalError)
     @app.errorhandler(sa_exc.InterfaceError)
-    async def handle_database_unavailable(exc: Exception) -> Response:
-        # The database is down, missing, locked or read-only: the client may retry. One line in
-        # the log, no traceback; idle connections are dropped so the pool recovers with it.
-        log.warning("database unavailable: %s", str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+    @app.errorhandler(ConnectionError)  # a refused or reset connection (PostgreSQL down)
+    @app.errorhandler(redis_exc.ConnectionError)
+    @app.errorhandler(redis_exc.TimeoutError)
+    async def handle_dependency_unavailable(exc: Exception) -> Response:
+        # The database (or Redis) is down, missing, locked or read-only: the client may retry.
+        # One line in the log, no traceback; idle connections are dropped so the pool recovers.
+        first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        log.warning("dependency unavailable (%s): %s", type(exc).__name__, first_line)
         database = current_app.extensions.get("database")
         if database is not None and database.is_sqlite:
             try:
@@ -85,7 +90,7 @@ def register_error_handlers(app: Quart) -> None:
             except Exception as reset_error:
                 log.warning("could not reset the database pool: %s", reset_error)
         body = error_body(
-            "SERVICE_UNAVAILABLE", "The database is temporarily unavailable", {"retry_after": 1}
+            "SERVICE_UNAVAILABLE", "The service is temporarily unavailable; try again", {"retry_after": 1}
         )
         return _respond(503, body, {"Retry-After": "1"})
 

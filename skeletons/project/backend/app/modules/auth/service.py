@@ -113,8 +113,12 @@ class AuthService:
             )
 
         # No transaction (nor pooled connection) is held while the password is hashed.
-        async with self.db.transaction() as session:
-            user = await UserRepository(session).get_by_email(email)
+        try:
+            async with self.db.transaction() as session:
+                user = await UserRepository(session).get_by_email(email)
+        except Exception:
+            await self.limiter.release(reservation)  # the database failed, not the password
+            raise
         try:
             if user is None or not user.is_active:
                 await self.hasher.verify_dummy(data.password)
