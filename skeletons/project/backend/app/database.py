@@ -3,19 +3,33 @@
 One `Database` per application, created at startup and disposed at shutdown
 (see `app.main`). Services open a transaction with `db.transaction()`; the
 repositories they build receive the session and never commit themselves.
+
+SQLite: every connection enforces foreign keys (`PRAGMA foreign_keys=ON`); the
+file is checked on every checkout, so a deleted database is reported (503)
+instead of silently re-created, and a replaced file (restored from a backup) is
+reopened instead of served from the old inode. PostgreSQL: connections are
+pinged before use, so the pool recovers by itself after a server restart.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 
 from quart import current_app
-from sqlalchemy import DateTime, MetaData, text
-from sqlalchemy.engine import Dialect
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy import DateTime, MetaData, event, text
+from sqlalchemy.engine import Dialect, make_url
+from sqlalchemy.exc import DisconnectionError, OperationalError
+from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
@@ -65,14 +79,89 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.astimezone(UTC)
 
 
+class DatabaseUnavailableError(Exception):
+    """The database cannot serve requests (its file is gone, unreadable or read-only)."""
+
+
+def sqlite_file(url: str) -> str | None:
+    """The file path of a SQLite URL, or None (another database, or in memory)."""
+    parsed = make_url(url)
+    if not parsed.drivername.startswith("sqlite"):
+        return None
+    database = parsed.database or ""
+    if database in {"", ":memory:"} or database.startswith("file:"):
+        return None
+    return os.path.abspath(database)
+
+
+def _file_identity(path: str) -> tuple[int, int] | None:
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return None
+    return stat.st_dev, stat.st_ino
+
+
 class Database:
     def __init__(self, url: str, *, echo: bool = False) -> None:
         kwargs: dict[str, Any] = {"echo": echo}
         if url.startswith("postgresql"):
             kwargs |= {"pool_pre_ping": True, "pool_size": 5, "max_overflow": 10}
         self.url = url
+        self.is_sqlite = make_url(url).drivername.startswith("sqlite")
+        self.sqlite_path = sqlite_file(url)
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
+        if self.is_sqlite:
+            self._install_sqlite_hooks()
+
+    def _install_sqlite_hooks(self) -> None:
+        path = self.sqlite_path
+        # Set once the file has been opened: from then on a missing file is an outage, and a
+        # new connection must not create an empty database in its place.
+        seen = {"file": False}
+
+        @event.listens_for(self.engine.sync_engine, "do_connect")
+        def before_connect(dialect: Any, record: Any, cargs: Any, cparams: Any) -> None:
+            if path is not None and seen["file"] and not os.path.exists(path):
+                raise DatabaseUnavailableError(f"the SQLite database {path} does not exist")
+
+        @event.listens_for(self.engine.sync_engine, "connect")
+        def on_connect(dbapi_connection: Any, record: Any) -> None:
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.close()
+            if path is not None:
+                seen["file"] = True
+                record.info["sqlite_file"] = _file_identity(path)
+
+        if path is None:
+            return
+
+        @event.listens_for(self.engine.sync_engine, "checkout")
+        def on_checkout(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+            current = _file_identity(path)
+            if current is None:
+                raise DatabaseUnavailableError(f"the SQLite database {path} does not exist")
+            if record.info.get("sqlite_file") != current:
+                # The file was replaced (restored, moved): this connection still reads the old
+                # one. The pool discards it and connects again, to the file now at `path`.
+                raise DisconnectionError("the SQLite database file was replaced")
+
+    def check_file(self) -> None:
+        """SQLite only: the file must exist and be writable, as requests need it."""
+        path = self.sqlite_path
+        if path is None:
+            return
+        if not os.path.exists(path):
+            raise DatabaseUnavailableError(f"the SQLite database {path} does not exist")
+        directory = os.path.dirname(path)
+        if not os.access(path, os.R_OK | os.W_OK) or not os.access(directory, os.W_OK):
+            raise DatabaseUnavailableError(f"the SQLite database {path} is not writable")
+
+    async def reset_pool(self) -> None:
+        """Drop idle pooled connections, so the next requests connect afresh (after an error)."""
+        await self.engine.dispose()
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
@@ -81,8 +170,20 @@ class Database:
             yield session
 
     async def ping(self) -> None:
+        """Check the database as requests use it, through their pool.
+
+        A real table is read (the schema must be there, not just a server); on SQLite the file
+        must exist and a write must be accepted: the header's user_version is written back
+        unchanged, which fails on a read-only file, directory or mount.
+        """
+        import app.models  # noqa: F401  (registers every model on Base.metadata)
+
+        self.check_file()
+        table = Base.metadata.sorted_tables[0].name
         async with self.engine.connect() as conn:
-            await conn.execute(text("SELECT 1"))
+            await conn.execute(text(f'SELECT 1 FROM "{table}" LIMIT 1'))
+            if self.is_sqlite:
+                await _sqlite_write_probe(conn)
 
     async def create_all(self) -> None:
         """Create every table directly (tests); real databases use Alembic."""
@@ -99,6 +200,19 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+async def _sqlite_write_probe(conn: AsyncConnection) -> None:
+    version = int((await conn.exec_driver_sql("PRAGMA user_version")).scalar() or 0)
+    # A writer holding the lock proves the file writable: wait briefly, not the full 5 s.
+    await conn.exec_driver_sql("PRAGMA busy_timeout = 200")
+    try:
+        await conn.exec_driver_sql(f"PRAGMA user_version = {version}")
+    except OperationalError as exc:
+        if "locked" not in str(exc) and "busy" not in str(exc):
+            raise
+    finally:
+        await conn.exec_driver_sql("PRAGMA busy_timeout = 5000")
 
 
 def get_db() -> Database:

@@ -44,8 +44,8 @@ class ErrorBody(BaseModel):
 
 
 class HealthResponse(BaseModel):
-    """GET /health (not enveloped)."""
+    """GET /health (not enveloped). `version` is null unless the caller sends a valid access token."""
 
     status: Literal["healthy", "unhealthy"]
-    version: str
+    version: str | None = None
     checks: dict[str, str]

@@ -72,3 +72,18 @@ class RateLimitedError(AppException):
             {"retry_after": retry_after},
             headers={"Retry-After": str(retry_after)},
         )
+
+
+class ServiceUnavailableError(AppException):
+    """A dependency is down or the server is saturated: try again after `retry_after` seconds."""
+
+    status_code = 503
+    error_code = "SERVICE_UNAVAILABLE"
+    default_message = "The service is temporarily unavailable"
+
+    def __init__(self, message: str | None = None, *, retry_after: int = 1) -> None:
+        super().__init__(
+            message,
+            {"retry_after": retry_after},
+            headers={"Retry-After": str(retry_after)},
+        )

@@ -5,12 +5,15 @@ from __future__ import annotations
 import logging
 
 import pydantic
-from quart import Quart, Response, jsonify
+from quart import Quart, Response, current_app, jsonify
+from redis import exceptions as redis_exc
+from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException
 
 from app.common.exceptions import AppException
 from app.common.response import error_body
 from app.common.validation import field_errors
+from app.database import DatabaseUnavailableError
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +71,34 @@ def register_error_handlers(app: Quart) -> None:
             if allowed:
                 headers["Allow"] = ", ".join(sorted(allowed))
         return _respond(status, error_body(code, message), headers)
+
+    @app.errorhandler(DatabaseUnavailableError)
+    @app.errorhandler(sa_exc.OperationalError)
+    @app.errorhandler(sa_exc.InterfaceError)
+    @app.errorhandler(ConnectionError)  # a refused or reset connection (PostgreSQL down)
+    @app.errorhandler(redis_exc.ConnectionError)
+    @app.errorhandler(redis_exc.TimeoutError)
+    async def handle_dependency_unavailable(exc: Exception) -> Response:
+        # The database (or Redis) is down, missing, locked or read-only: the client may retry.
+        # One line in the log, no traceback; idle connections are dropped so the pool recovers.
+        first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        log.warning("dependency unavailable (%s): %s", type(exc).__name__, first_line)
+        database = current_app.extensions.get("database")
+        if database is not None and database.is_sqlite:
+            try:
+                await database.reset_pool()
+            except Exception as reset_error:
+                log.warning("could not reset the database pool: %s", reset_error)
+        body = error_body(
+            "SERVICE_UNAVAILABLE", "The service is temporarily unavailable; try again", {"retry_after": 1}
+        )
+        return _respond(503, body, {"Retry-After": "1"})
+
+    @app.errorhandler(sa_exc.DataError)
+    async def handle_data_error(exc: sa_exc.DataError) -> Response:
+        # The database refused a value validation let through (a bug worth fixing, not a 500).
+        log.warning("database refused a value: %s", str(exc).splitlines()[0])
+        return _respond(400, error_body("VALIDATION_ERROR", "A value is out of range or invalid"))
 
     @app.errorhandler(Exception)
     async def handle_unexpected(exc: Exception) -> Response:

@@ -24,6 +24,8 @@ def get_auth_service() -> AuthService:
         get_settings(),
         current_app.extensions["password_hasher"],
         current_app.extensions["login_limiter"],
+        # Set by the realtime module (when present): closes the sockets of a revoked login.
+        current_app.extensions.get("on_family_revoked"),
     )
 
 

@@ -6,26 +6,65 @@ import asyncio
 import hashlib
 import secrets
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import argon2
 import jwt
+
+T = TypeVar("T")
 
 ALGORITHM = "HS256"
 TokenType = Literal["access", "refresh"]
 
 
-class PasswordHasher:
-    """argon2id hashing, run in a worker thread so it never blocks the event loop."""
+class HasherBusyError(Exception):
+    """Every hashing slot stayed taken for the whole queue wait: the caller answers 503."""
 
-    def __init__(self, *, time_cost: int = 3, memory_kib: int = 65536) -> None:
+
+class PasswordHasher:
+    """argon2id hashing, run in a worker thread so it never blocks the event loop.
+
+    Each hash costs `memory_kib` of memory and a core for a while, so at most
+    `concurrency` run at once (one per core by default). A caller waits at most
+    `queue_seconds` for a slot, then gets HasherBusyError instead of piling up:
+    a flood of logins or registrations is answered fast, and /health and the
+    rest of the API keep their cores.
+    """
+
+    def __init__(
+        self,
+        *,
+        time_cost: int = 3,
+        memory_kib: int = 65536,
+        concurrency: int = 1,
+        queue_seconds: float = 2.0,
+    ) -> None:
         self._hasher = argon2.PasswordHasher(time_cost=time_cost, memory_cost=memory_kib)
         self._dummy_hash: str | None = None
+        self.concurrency = max(1, concurrency)
+        self.queue_seconds = queue_seconds
+        self._slots = asyncio.Semaphore(self.concurrency)
+
+    async def _run(self, work: Callable[[], T]) -> T:
+        try:
+            await asyncio.wait_for(self._slots.acquire(), self.queue_seconds)
+        except TimeoutError:
+            raise HasherBusyError() from None
+        try:
+            return await asyncio.to_thread(work)
+        finally:
+            self._slots.release()
+
+    @property
+    def busy(self) -> bool:
+        """Every slot is taken right now."""
+        return self._slots.locked()
 
     async def hash(self, password: str) -> str:
-        return await asyncio.to_thread(self._hasher.hash, password)
+        return await self._run(lambda: self._hasher.hash(password))
 
     async def verify(self, password_hash: str, password: str) -> bool:
         def _verify() -> bool:
@@ -34,7 +73,7 @@ class PasswordHasher:
             except (argon2.exceptions.VerificationError, argon2.exceptions.InvalidHashError):
                 return False
 
-        return await asyncio.to_thread(_verify)
+        return await self._run(_verify)
 
     async def verify_dummy(self, password: str) -> None:
         """Spend as long as a real check, so an unknown e-mail is not told apart by timing."""

@@ -4,20 +4,30 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.common.exceptions import ConflictError, RateLimitedError, UnauthorizedError
+from app.common.exceptions import (
+    ConflictError,
+    RateLimitedError,
+    ServiceUnavailableError,
+    UnauthorizedError,
+    ValidationError,
+)
 from app.config import Settings
 from app.database import Database
 from app.modules.auth.dtos import AuthResponse, LoginRequest, RegisterRequest, TokenPair, UserResponse
 from app.modules.auth.models import RefreshToken, User
-from app.modules.auth.rate_limit import LoginLimiter
+from app.modules.auth.passwords import password_weakness
+from app.modules.auth.rate_limit import LoginLimiter, login_limits
 from app.modules.auth.repository import RefreshTokenRepository, UserRepository
 from app.modules.auth.security import (
+    HasherBusyError,
     PasswordHasher,
     TokenError,
     TokenType,
@@ -29,6 +39,22 @@ from app.modules.auth.security import (
 log = logging.getLogger(__name__)
 
 
+# Called with a family id after its tokens were revoked (logout, reuse, a disabled user), once
+# the revocation is committed: the realtime module closes the sockets opened with its tokens.
+RevocationListener = Callable[[str], Awaitable[None]]
+
+HASHER_BUSY_MESSAGE = "Too many sign-ins are being checked right now; try again in a moment"
+
+
+@dataclass(frozen=True)
+class AuthSession:
+    """Who an access token belongs to, and the login (refresh family) it came from."""
+
+    user: User
+    family_id: str
+    expires_at: datetime
+
+
 class AuthService:
     def __init__(
         self,
@@ -36,11 +62,13 @@ class AuthService:
         settings: Settings,
         hasher: PasswordHasher,
         limiter: LoginLimiter,
+        on_revoked: RevocationListener | None = None,
     ) -> None:
         self.db = db
         self.settings = settings
         self.hasher = hasher
         self.limiter = limiter
+        self.on_revoked = on_revoked
 
     @property
     def _secret(self) -> str:
@@ -50,8 +78,17 @@ class AuthService:
     # -- registration and login -------------------------------------------
 
     async def register(self, data: RegisterRequest) -> AuthResponse:
-        email = data.email.strip().lower()
-        password_hash = await self.hasher.hash(data.password)
+        email = data.email  # normalised by the DTO
+        weakness = password_weakness(data.password, email=email, display_name=data.display_name)
+        if weakness:
+            raise ValidationError(
+                weakness,
+                {"fields": [{"loc": ["password"], "msg": weakness, "type": "password_too_weak"}]},
+            )
+        try:
+            password_hash = await self.hasher.hash(data.password)
+        except HasherBusyError:
+            raise ServiceUnavailableError(HASHER_BUSY_MESSAGE, retry_after=1) from None
         try:
             async with self.db.transaction() as session:
                 users = UserRepository(session)
@@ -66,26 +103,42 @@ class AuthService:
         return AuthResponse(**pair.model_dump(), user=UserResponse.model_validate(user))
 
     async def login(self, data: LoginRequest, client: str) -> AuthResponse:
-        email = data.email.strip().lower()
-        key = f"{client}|{email}"
-        retry_after = await self.limiter.retry_after(key)
-        if retry_after:
-            raise RateLimitedError("Too many failed logins; try again later", retry_after=retry_after)
+        email = data.email  # normalised by the DTO
+        # The failure is counted *before* the password is checked, atomically: simultaneous
+        # guesses cannot all pass a check that only a later failure would have closed.
+        reservation = await self.limiter.reserve(login_limits(self.settings, client, email))
+        if isinstance(reservation, int):
+            raise RateLimitedError(
+                f"Too many failed logins; try again in {reservation} s", retry_after=reservation
+            )
 
-        pair: TokenPair | None = None
-        async with self.db.transaction() as session:
-            user = await UserRepository(session).get_by_email(email)
-            if user is None:
+        # No transaction (nor pooled connection) is held while the password is hashed.
+        try:
+            async with self.db.transaction() as session:
+                user = await UserRepository(session).get_by_email(email)
+        except Exception:
+            await self.limiter.release(reservation)  # the database failed, not the password
+            raise
+        try:
+            if user is None or not user.is_active:
                 await self.hasher.verify_dummy(data.password)
-            elif await self.hasher.verify(user.password_hash, data.password):
-                if self.hasher.needs_rehash(user.password_hash):
-                    user.password_hash = await self.hasher.hash(data.password)
-                pair = await self._issue_pair(session, user.id, family_id=uuid.uuid4().hex)
+                valid = False
+            else:
+                valid = await self.hasher.verify(user.password_hash, data.password)
+            new_hash: str | None = None
+            if valid and user is not None and self.hasher.needs_rehash(user.password_hash):
+                new_hash = await self.hasher.hash(data.password)
+        except HasherBusyError:
+            await self.limiter.release(reservation)  # the attempt did not happen
+            raise ServiceUnavailableError(HASHER_BUSY_MESSAGE, retry_after=1) from None
+        if not valid or user is None:
+            raise UnauthorizedError("Invalid e-mail or password")  # the reserved failure stays
 
-        if user is None or pair is None:
-            await self.limiter.record_failure(key)
-            raise UnauthorizedError("Invalid e-mail or password")
-        await self.limiter.reset(key)
+        async with self.db.transaction() as session:
+            if new_hash is not None:
+                await UserRepository(session).set_password_hash(user.id, new_hash)
+            pair = await self._issue_pair(session, user.id, family_id=uuid.uuid4().hex)
+        await self.limiter.succeeded(reservation)
         return AuthResponse(**pair.model_dump(), user=UserResponse.model_validate(user))
 
     # -- tokens -----------------------------------------------------------
@@ -94,18 +147,25 @@ class AuthService:
         """Rotate: the presented token is used up and a new pair is returned.
 
         A token presented a second time was stolen or replayed: its whole family
-        (every token descending from the same login) is revoked.
+        (every token descending from the same login) is revoked. So is the family of
+        a user who no longer exists or was deactivated.
         """
         claims = self._decode(refresh_token, "refresh")
         now = datetime.now(UTC)
-        reuse_detected = False
+        revoked_family: str | None = None
+        failure = "Refresh token has already been used; please log in again"
         pair: TokenPair | None = None
         async with self.db.transaction() as session:
             tokens = RefreshTokenRepository(session)
             stored = await tokens.get_by_hash(hash_token(refresh_token))
             if stored is None or str(stored.user_id) != claims["sub"]:
                 raise UnauthorizedError("Invalid refresh token")
-            if stored.revoked_at is not None or not await tokens.consume(stored.id, now):
+            user = await UserRepository(session).get(stored.user_id)
+            if user is None or not user.is_active:
+                await tokens.revoke_family(stored.family_id, now)
+                revoked_family = stored.family_id
+                failure = "This account is disabled"
+            elif stored.revoked_at is not None or not await tokens.consume(stored.id, now):
                 revoked = await tokens.revoke_family(stored.family_id, now)
                 log.warning(
                     "refresh token reuse for user %s: family %s revoked (%d live tokens)",
@@ -113,14 +173,16 @@ class AuthService:
                     stored.family_id,
                     revoked,
                 )
-                reuse_detected = True
+                revoked_family = stored.family_id
             elif stored.expires_at <= now:
                 raise UnauthorizedError("Refresh token has expired")
             else:
                 pair = await self._issue_pair(session, stored.user_id, family_id=stored.family_id)
         # Raised after the transaction so the family revocation is committed.
-        if reuse_detected or pair is None:
-            raise UnauthorizedError("Refresh token has already been used; please log in again")
+        if revoked_family is not None:
+            await self._announce_revoked(revoked_family)
+        if pair is None:
+            raise UnauthorizedError(failure)
         return pair
 
     async def logout(self, refresh_token: str) -> None:
@@ -131,17 +193,36 @@ class AuthService:
             stored = await tokens.get_by_hash(hash_token(refresh_token))
             if stored is not None:
                 await tokens.revoke_family(stored.family_id, datetime.now(UTC))
+        if stored is not None:
+            await self._announce_revoked(stored.family_id)
 
     async def authenticate(self, access_token: str) -> User:
         """The user an access token belongs to, or UnauthorizedError."""
+        return (await self.authenticate_session(access_token)).user
+
+    async def authenticate_session(self, access_token: str) -> AuthSession:
+        """The token's user and login, checked in one query: the user exists and is active,
+        and the token's refresh family was not revoked (a logout ends its access tokens too)."""
         claims = self._decode(access_token, "access")
+        family_id = claims.get("fam")
+        if not isinstance(family_id, str) or not family_id:
+            raise UnauthorizedError("Invalid token")
         async with self.db.transaction() as session:
-            user = await UserRepository(session).get(int(claims["sub"]))
+            user = await UserRepository(session).get_for_session(int(claims["sub"]), family_id)
         if user is None:
             raise UnauthorizedError("Invalid token")
-        return user
+        return AuthSession(user, family_id, datetime.fromtimestamp(claims["exp"], UTC))
 
     # -- helpers ----------------------------------------------------------
+
+    async def _announce_revoked(self, family_id: str) -> None:
+        if self.on_revoked is None:
+            return
+        try:
+            await self.on_revoked(family_id)
+        except Exception:
+            # Committed already; the sockets still close when their access token expires.
+            log.exception("could not announce the revocation of family %s", family_id)
 
     def _decode(self, token: str, expected_type: TokenType, *, verify_exp: bool = True) -> dict[str, Any]:
         try:
@@ -157,6 +238,7 @@ class AuthService:
             subject=user_id,
             token_type="access",
             ttl_seconds=self.settings.access_token_ttl_seconds,
+            extra={"fam": family_id},
         )
         refresh = encode_token(
             secret=self._secret,
