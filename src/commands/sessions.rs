@@ -684,7 +684,13 @@ fn describe_steps(set: &PlanSet, s: &plan::PlannedSession) -> Vec<String> {
             }
             TaskStep::Builtin {
                 action,
+                covered_by: Some(first),
+                ..
+            } => format!("built-in `{action}`: covered by `{first}` (runs once)"),
+            TaskStep::Builtin {
+                action,
                 description,
+                ..
             } => format!("built-in `{action}`: {description}"),
             TaskStep::Manual { instruction } => format!("manual: {instruction}"),
         };

@@ -887,6 +887,12 @@ impl Runner<'_> {
                     marker,
                     content,
                 } => self.replace_marker(&name, path, marker, content),
+                TaskStep::Builtin {
+                    action,
+                    covered_by: Some(first),
+                    ..
+                } => StepResult::new(Phase::Task, &name, StepOutcome::Passed)
+                    .detail(format!("covered by `{first}` (`{action}` runs once)")),
                 TaskStep::Builtin { action, .. } => {
                     let started = Instant::now();
                     let ctx = ActionContext {
