@@ -508,7 +508,7 @@ fn finish(ctx: &Ctx, summary: &RunSummary, junit: Option<&PathBuf>, json: bool) 
                 s.id,
                 s.message
                     .as_ref()
-                    .map(|m| format!(" ({m})"))
+                    .map(|m| format!(" ({})", m.trim_end_matches('.')))
                     .unwrap_or_default()
             )),
             SessionOutcome::NotRun => ctx.ui.info(format!(
