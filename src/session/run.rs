@@ -506,8 +506,9 @@ impl Runner<'_> {
             self.store.save(&st)?;
         }
         let interrupted = self.cancel.is_cancelled();
-        // Per session of the run that did not pass: the session whose failure kept it (and so
-        // its dependents) from running. Plan order puts dependencies first.
+        // Failed sessions (mapped to themselves) and sessions not run because a dependency
+        // failed (mapped to that failed session): why their dependents did not run. Plan order
+        // puts dependencies first.
         let mut failed_root: BTreeMap<&str, &str> = BTreeMap::new();
         let mut sessions = Vec::new();
         for p in &plan.sessions {
