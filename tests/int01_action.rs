@@ -38,25 +38,81 @@ fn int01_tasks_generate_types_zod_and_the_barrel() {
   <commit><type>feat</type><scope>types</scope><description>generated types</description></commit>
 </session>"#,
     );
-    let plan = std::process::Command::new(env!("CARGO_BIN_EXE_fsi"))
-        .args(["plan", "INT-01"])
-        .current_dir(root)
-        .output()
-        .unwrap();
+    // A task between two that use the action may change its inputs: the second runs it again.
+    write(
+        root,
+        "sessions/INT-02.xml",
+        r#"<session id="INT-02" project="{PROJECT}">
+  <tasks>
+    <task>Generate TypeScript types</task>
+    <task id="2" action="RUN" command="true"><title>Add a DTO</title></task>
+    <task>fsi types</task>
+  </tasks>
+</session>"#,
+    );
+    let fsi = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_fsi"))
+            .args(args)
+            .current_dir(root)
+            .env_remove("GITHUB_ACTIONS")
+            .output()
+            .unwrap()
+    };
+    let plan = fsi(&["plan", "INT-01"]);
     let text = String::from_utf8_lossy(&plan.stdout);
     assert_eq!(text.matches("built-in `types`").count(), 3, "{text}");
+    // The action runs once; the two later tasks are covered by the first.
+    assert_eq!(
+        text.matches("built-in `types`: fsi types:").count(),
+        1,
+        "{text}"
+    );
+    assert_eq!(
+        text.matches("covered by `Generate TypeScript types from Pydantic DTOs` (runs once)")
+            .count(),
+        2,
+        "{text}"
+    );
+    let plan = fsi(&["plan", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&plan.stdout).unwrap();
+    let covered = |session: usize| -> Vec<serde_json::Value> {
+        v["sessions"][session]["tasks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["step"]["covered_by"].clone())
+            .collect()
+    };
+    let first = serde_json::json!("Generate TypeScript types from Pydantic DTOs");
+    assert_eq!(v["sessions"][0]["id"], "INT-01");
+    assert_eq!(covered(0), [serde_json::Value::Null, first.clone(), first]);
+    assert_eq!(v["sessions"][1]["id"], "INT-02");
+    assert_eq!(covered(1), [const { serde_json::Value::Null }; 3]);
 
     // No TTY and no --accept-manual: these would fail as manual steps if not built in.
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_fsi"))
-        .args(["run", "INT-01"])
-        .current_dir(root)
-        .env_remove("GITHUB_ACTIONS")
-        .output()
-        .unwrap();
+    let out = fsi(&["run", "INT-01", "--json"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let details: Vec<&str> = v["sessions"][0]["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["phase"] == "task")
+        .map(|s| s["detail"].as_str().unwrap())
+        .collect();
+    assert_eq!(details.len(), 3, "{details:?}");
+    assert!(details[0].starts_with("1 module(s): "), "{details:?}");
+    for d in &details[1..] {
+        assert_eq!(
+            *d,
+            "covered by `Generate TypeScript types from Pydantic DTOs` (`types` runs once)"
+        );
+    }
     assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+        err.contains("✓ task Export from src/types/index.ts")
+            && err.contains("covered by `Generate"),
+        "{err}"
     );
     let ts = std::fs::read_to_string(root.join("frontend/src/types/orders.ts")).unwrap();
     assert!(

@@ -186,3 +186,43 @@ fn init_template_dir_from_git_config_is_honoured() {
     assert!(out.status.success(), "{out:?}");
     assert!(dir.path().join("hooked/.git/hooks/commit-msg").is_file());
 }
+
+#[test]
+fn names_that_need_quoting_are_refused_and_next_is_shell_quoted() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, problem) in [
+        ("my app", "it contains whitespace"),
+        ("my$app", "`$` would need quoting in the shell"),
+    ] {
+        let out = fsi()
+            .current_dir(dir.path())
+            .args(["new", name, "--yes"])
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{name}: {err}");
+        assert!(err.contains(problem), "{name}: {err}");
+        assert!(err.contains("e.g. `my-app`"), "{name}: {err}");
+        assert!(!dir.path().join(name).exists());
+    }
+    // Spaces in the parent path are fine; the `cd` line is quoted so it can be pasted.
+    let parent = dir.path().join("work dir");
+    std::fs::create_dir(&parent).unwrap();
+    let out = fsi()
+        .current_dir(dir.path())
+        .args(["new", "work dir/shop", "--yes", "--no-git", "--no-types"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(parent.join("shop/fsi.toml").is_file());
+    let next = err
+        .lines()
+        .find_map(|l| l.strip_prefix("Next: "))
+        .unwrap_or_else(|| panic!("no Next line in {err}"));
+    assert_eq!(
+        shell_words::split(next).unwrap(),
+        ["cd", "work dir/shop"],
+        "{next}"
+    );
+}

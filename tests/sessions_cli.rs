@@ -231,3 +231,122 @@ fn plan_sources_vars_and_unknown_ids() {
     assert_eq!(code, 2);
     assert!(err.contains("plan source sessions does not exist"), "{err}");
 }
+
+/// A single-session excerpt as real plan documents hold them: its dependency is defined in
+/// another document, and it holds a placeholder nobody gave a value.
+const EXCERPT: &str = r#"<session id="INT-01" project="{PROJECT}">
+  <metadata><title>Type Generation</title><track>integration</track></metadata>
+  <dependencies><requires status="complete">BE-04</requires></dependencies>
+  <tasks>
+    <task id="1" action="RUN" command="curl -sf http://localhost:5000/api/v1/{entity}"><title>Probe</title></task>
+  </tasks>
+</session>
+"#;
+
+#[test]
+fn read_only_views_show_what_was_read_of_an_invalid_plan() {
+    let dir = tempfile::tempdir().unwrap();
+    let excerpt = dir.path().join("INT-01.xml");
+    std::fs::write(&excerpt, EXCERPT).unwrap();
+    let plan = excerpt.to_str().unwrap();
+
+    let (code, out, err) = run(dir.path(), &["sessions", "list", "--plan", plan]);
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(
+        out.lines().any(|l| l.starts_with("INT-01")
+            && l.contains("Type Generation")
+            && l.contains("BE-04")),
+        "{out}"
+    );
+    assert!(
+        err.contains("session INT-01 requires BE-04, which is not in the plan"),
+        "{err}"
+    );
+    assert!(err.contains("unresolved placeholder {entity}"), "{err}");
+
+    let (code, out, err) = run(dir.path(), &["sessions", "list", "--json", "--plan", plan]);
+    assert_eq!(code, 2, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v[0]["id"], "INT-01");
+    assert_eq!(v[0]["ready"], false);
+
+    let (code, out, err) = run(dir.path(), &["sessions", "show", "INT-01", "--plan", plan]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        out.contains("requires:   BE-04 (not in the plans read)"),
+        "{out}"
+    );
+    assert!(out.contains("task   1. run: curl"), "{out}");
+    let (code, _, err) = run(dir.path(), &["sessions", "show", "BE-04", "--plan", plan]);
+    assert_eq!(code, 2);
+    assert!(err.contains("no session BE-04"), "{err}");
+
+    let (code, out, _) = run(
+        dir.path(),
+        &["sessions", "graph", "--format", "json", "--plan", plan],
+    );
+    assert_eq!(code, 2);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["nodes"][0]["id"], "INT-01");
+
+    // A value for the placeholder leaves only the outside dependency: still exit 2.
+    let (code, _, err) = run(
+        dir.path(),
+        &["sessions", "list", "--plan", plan, "--var", "entity=items"],
+    );
+    assert_eq!(code, 2);
+    assert!(!err.contains("unresolved placeholder"), "{err}");
+
+    // validate, plan and run stay strict: nothing on stdout, exit 2.
+    for args in [
+        &["sessions", "validate", "--plan", plan][..],
+        &["plan", "--plan", plan],
+        &["run", "--all", "--plan", plan],
+    ] {
+        let (code, out, err) = run(dir.path(), args);
+        assert_eq!(code, 2, "{args:?}: {out}{err}");
+        assert!(out.trim().is_empty(), "{args:?}: {out}");
+        assert!(err.contains("requires BE-04"), "{args:?}: {err}");
+    }
+}
+
+#[test]
+fn a_cycle_does_not_empty_list_or_graph() {
+    let dir = tempfile::tempdir().unwrap();
+    let cycle = fixtures().join("invalid/cycle.xml");
+    let plan = cycle.to_str().unwrap();
+    let (code, out, err) = run(dir.path(), &["sessions", "list", "--plan", plan]);
+    assert_eq!(code, 2, "{err}");
+    let ids: Vec<&str> = out
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
+    assert_eq!(
+        ids,
+        ["A-01", "B-01", "C-01", "D-01"],
+        "source order:\n{out}"
+    );
+    assert!(
+        err.contains("dependency cycle: A-01 -> C-01 -> B-01 -> A-01"),
+        "{err}"
+    );
+    let (code, out, _) = run(
+        dir.path(),
+        &["sessions", "graph", "--format", "mermaid", "--plan", plan],
+    );
+    assert_eq!(code, 2);
+    for edge in ["A_01 --> B_01", "C_01 --> A_01", "D_01 --> D_01"] {
+        assert!(out.contains(edge), "{edge} missing:\n{out}");
+    }
+    // A plan of which nothing could be read is still an error, with nothing shown.
+    let empty = dir.path().join("empty.md");
+    std::fs::write(&empty, "# notes, no sessions\n").unwrap();
+    let (code, out, err) = run(
+        dir.path(),
+        &["sessions", "list", "--plan", empty.to_str().unwrap()],
+    );
+    assert_eq!(code, 2);
+    assert!(out.is_empty(), "{out}");
+    assert!(err.contains("no sessions found"), "{err}");
+}

@@ -632,3 +632,110 @@ fn lifecycle_start_checkpoint_complete_rollback() {
         p.log()[0]
     );
 }
+
+/// DEP-01 fails; DEP-02 needs it, DEP-03 needs DEP-02; E2E-01 needs none of them.
+const ONE_FAILS: &str = r#"
+<session id="DEP-01" project="DEMO">
+  <tasks><task id="1" action="RUN" command="echo compose missing >&amp;2; exit 3"><title>Validate compose</title></task></tasks>
+  <commit><type>chore</type><description>deploy</description></commit>
+</session>
+<session id="DEP-02" project="DEMO">
+  <dependencies><requires>DEP-01</requires></dependencies>
+  <tasks><task id="1" action="RUN" command="touch dep2-ran"><title>after DEP-01</title></task></tasks>
+  <commit><type>chore</type><description>deploy 2</description></commit>
+</session>
+<session id="DEP-03" project="DEMO">
+  <dependencies><requires>DEP-02</requires></dependencies>
+  <tasks><task id="1" action="RUN" command="touch dep3-ran"><title>after DEP-02</title></task></tasks>
+  <commit><type>chore</type><description>deploy 3</description></commit>
+</session>
+<session id="E2E-01" project="DEMO">
+  <tasks><task id="1" action="RUN" command="echo ok > e2e.txt"><title>browser flows</title></task></tasks>
+  <verification><check name="ran" command="cat e2e.txt">ok</check></verification>
+  <commit><type>test</type><description>e2e</description></commit>
+</session>
+"#;
+
+#[test]
+fn keep_going_runs_independent_sessions_after_a_failure() {
+    // Without --keep-going nothing new starts after DEP-01 fails, E2E-01 included.
+    let p = Project::new_plan(ONE_FAILS);
+    let out = p.fsi().args(["run", "--all"]).output().unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(!p.path("e2e.txt").exists(), "{err}");
+    assert_eq!(p.status("E2E-01"), "pending");
+    assert!(
+        err.contains("not run: E2E-01 (not started: an earlier session failed)"),
+        "{err}"
+    );
+    assert!(
+        err.contains("not run: DEP-02 (dependency DEP-01 failed)"),
+        "{err}"
+    );
+
+    // With it, E2E-01 runs and completes; DEP-01's dependents are reported, not run; exit 1.
+    let p = Project::new_plan(ONE_FAILS);
+    let out = p
+        .fsi()
+        .args(["run", "--all", "--keep-going", "--json"])
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert_eq!(p.read("e2e.txt"), "ok\n");
+    assert_eq!(p.status("E2E-01"), "complete");
+    assert_eq!(p.status("DEP-01"), "failed");
+    assert!(!p.path("dep2-ran").exists() && !p.path("dep3-ran").exists());
+    assert!(
+        p.log().iter().any(|m| m.contains("Session: E2E-01")),
+        "{:?}",
+        p.log()
+    );
+    assert!(
+        err.contains("1 passed, 1 failed, 0 interrupted, 2 not run"),
+        "{err}"
+    );
+    assert!(
+        err.contains("failed:  DEP-01 (task `1. Validate compose` failed)"),
+        "{err}"
+    );
+    assert!(
+        err.contains("not run: DEP-02 (dependency DEP-01 failed)"),
+        "{err}"
+    );
+    assert!(
+        err.contains("not run: DEP-03 (dependency DEP-02 was not run (DEP-01 failed))"),
+        "{err}"
+    );
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let outcome = |id: &str| {
+        v["sessions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["id"] == id)
+            .map(|s| (s["outcome"].clone(), s["message"].clone()))
+            .unwrap()
+    };
+    assert_eq!(outcome("E2E-01").0, "passed");
+    assert_eq!(outcome("DEP-01").0, "failed");
+    assert_eq!(
+        outcome("DEP-02"),
+        ("not_run".into(), "dependency DEP-01 failed".into())
+    );
+    assert_eq!(v["exit_status"], 1);
+
+    // Once the cause is fixed, the rest runs; E2E-01 is already complete.
+    p.write(
+        "sessions/plan.xml",
+        &ONE_FAILS.replace("echo compose missing >&amp;2; exit 3", "true"),
+    );
+    let out = p
+        .fsi()
+        .args(["run", "--all", "--keep-going"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(p.path("dep3-ran").exists());
+}

@@ -196,7 +196,8 @@ pub fn run(ctx: &Ctx, args: NewArgs) -> CmdResult {
 
     let rel = display_rel(&ctx.cwd, &target);
     ui.info(String::new());
-    ui.info(format!("Next: cd {rel}"));
+    // The parent path may hold spaces: the command must work when pasted.
+    ui.info(format!("Next: cd {}", shell_words::quote(&rel)));
     if plan.get("scripts/dev").is_some() {
         ui.info("  ./scripts/dev     # backend + frontend for development (SQLite by default)");
     }

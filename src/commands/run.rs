@@ -32,6 +32,10 @@ pub struct RunArgs {
     /// Print the plan and stop: exactly what a run would do.
     #[arg(long)]
     pub dry_run: bool,
+    /// After a session fails, go on with every session whose dependencies passed; report all
+    /// failures at the end (exit 1).
+    #[arg(short = 'k', long)]
+    pub keep_going: bool,
     /// Run up to N independent sessions in parallel.
     #[arg(short = 'j', long = "jobs", value_name = "N", default_value_t = 1,
           value_parser = clap::value_parser!(u16).range(1..))]
@@ -423,6 +427,7 @@ pub fn run(ctx: &Ctx, args: RunArgs) -> CmdResult {
         accept_manual: args.accept_manual,
         commit: !args.no_commit,
         verify_only: false,
+        keep_going: args.keep_going,
     };
     let summary = execute(
         ctx,
@@ -494,6 +499,26 @@ fn finish(ctx: &Ctx, summary: &RunSummary, junit: Option<&PathBuf>, json: bool) 
         count(SessionOutcome::NotRun),
         count(SessionOutcome::Skipped),
     ));
+    // Every failure again at the end, where it is seen after a long run; and why the rest
+    // did not run.
+    for s in &summary.sessions {
+        match s.outcome {
+            SessionOutcome::Failed => ctx.ui.info(format!(
+                "  failed:  {}{}",
+                s.id,
+                s.message
+                    .as_ref()
+                    .map(|m| format!(" ({})", m.trim_end_matches('.')))
+                    .unwrap_or_default()
+            )),
+            SessionOutcome::NotRun => ctx.ui.info(format!(
+                "  not run: {} ({})",
+                s.id,
+                s.message.as_deref().unwrap_or("not started")
+            )),
+            _ => {}
+        }
+    }
     let status = summary.exit_status();
     if let Some(path) = junit {
         let xml = junit_report(summary);
@@ -762,6 +787,7 @@ fn complete(
         accept_manual,
         commit: true,
         verify_only: true,
+        keep_going: false,
     };
     // The session's work was done by hand since `fsi session start`: what was uncommitted
     // before that is not part of it.

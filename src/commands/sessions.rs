@@ -196,6 +196,35 @@ pub fn load_plans(ctx: &Ctx, src: &SourceArgs) -> Result<(Project, PlanSet), Com
 pub fn load_valid(ctx: &Ctx, src: &SourceArgs) -> Result<Loaded, CommandError> {
     let (project, set) = load_plans(ctx, src)?;
     set.check()?;
+    loaded(ctx, project, set)
+}
+
+/// For the read-only views (`sessions list|show|graph`): load what could be read even when the
+/// plan is invalid — a template with unresolved placeholders, an excerpt whose sessions depend
+/// on sessions defined elsewhere, a cycle. The problems are reported on stderr and the status
+/// to exit with is `Invalid` then; a plan of which no session could be read is an error as in
+/// [`load_valid`]. `validate`, `plan` and `run` stay strict.
+pub fn load_lenient(ctx: &Ctx, src: &SourceArgs) -> Result<(Loaded, ExitStatus), CommandError> {
+    let (project, set) = load_plans(ctx, src)?;
+    if set.index.is_empty() {
+        set.check()?;
+    }
+    let status = match set.check() {
+        Ok(()) => ExitStatus::Success,
+        Err(e) => {
+            ctx.ui.report(&miette::Report::new(e));
+            ctx.ui.info(format!(
+                "showing the {} session{} that could be read; `fsi run` and `fsi plan` refuse this plan until it is valid",
+                set.index.len(),
+                if set.index.len() == 1 { "" } else { "s" }
+            ));
+            ExitStatus::Invalid
+        }
+    };
+    Ok((loaded(ctx, project, set)?, status))
+}
+
+fn loaded(ctx: &Ctx, project: Project, set: PlanSet) -> Result<Loaded, CommandError> {
     let warnings = set.warnings().count();
     if warnings > 0 {
         ctx.ui.info(format!(
@@ -238,7 +267,7 @@ fn ready(l: &Loaded, s: &session::Session) -> bool {
 }
 
 fn list(ctx: &Ctx, src: &SourceArgs, json: bool) -> CmdResult {
-    let l = load_valid(ctx, src)?;
+    let (l, status) = load_lenient(ctx, src)?;
     if json {
         let rows: Vec<_> = l
             .set
@@ -259,7 +288,7 @@ fn list(ctx: &Ctx, src: &SourceArgs, json: bool) -> CmdResult {
             .collect();
         ctx.ui
             .out(serde_json::to_string_pretty(&rows).expect("json"));
-        return Ok(ExitStatus::Success);
+        return Ok(status);
     }
     let mut rows = vec![[
         "ID".to_string(),
@@ -287,7 +316,7 @@ fn list(ctx: &Ctx, src: &SourceArgs, json: bool) -> CmdResult {
     for line in table(&rows) {
         ctx.ui.out(line);
     }
-    Ok(ExitStatus::Success)
+    Ok(status)
 }
 
 fn table<const N: usize>(rows: &[[String; N]]) -> Vec<String> {
@@ -312,7 +341,7 @@ fn table<const N: usize>(rows: &[[String; N]]) -> Vec<String> {
 }
 
 fn show(ctx: &Ctx, id: &str, src: &SourceArgs, json: bool) -> CmdResult {
-    let l = load_valid(ctx, src)?;
+    let (l, status) = load_lenient(ctx, src)?;
     let idx = plan::resolve_ids(&l.set, &[id.to_string()])?[0];
     let s = &l.set.sessions[idx];
     let st = l.state.sessions.get(&s.id).cloned().unwrap_or_default();
@@ -324,7 +353,7 @@ fn show(ctx: &Ctx, id: &str, src: &SourceArgs, json: bool) -> CmdResult {
         v["dependents"] = json!(l.set.dependents(&s.id));
         v["commit_message"] = json!(session::gitops::message(s));
         ctx.ui.out(serde_json::to_string_pretty(&v).expect("json"));
-        return Ok(ExitStatus::Success);
+        return Ok(status);
     }
     let ui = ctx.ui;
     let loc = session::diag::location(&l.set.files, s.loc.file, s.loc.span.start);
@@ -354,7 +383,10 @@ fn show(ctx: &Ctx, id: &str, src: &SourceArgs, json: bool) -> CmdResult {
     }
     let deps: Vec<String> = s
         .dep_ids()
-        .map(|d| format!("{d} ({})", l.state.status(d).as_str()))
+        .map(|d| match l.set.get(d) {
+            Some(_) => format!("{d} ({})", l.state.status(d).as_str()),
+            None => format!("{d} (not in the plans read)"),
+        })
         .collect();
     ui.out(format!(
         "  requires:   {}",
@@ -420,11 +452,11 @@ fn show(ctx: &Ctx, id: &str, src: &SourceArgs, json: bool) -> CmdResult {
             s.unknown_elements.join(", ")
         ));
     }
-    Ok(ExitStatus::Success)
+    Ok(status)
 }
 
 fn graph(ctx: &Ctx, src: &SourceArgs, format: GraphFormat) -> CmdResult {
-    let l = load_valid(ctx, src)?;
+    let (l, status) = load_lenient(ctx, src)?;
     let set = &l.set;
     let mut edges: Vec<(&str, &str)> = set
         .edges
@@ -494,7 +526,7 @@ fn graph(ctx: &Ctx, src: &SourceArgs, format: GraphFormat) -> CmdResult {
             );
         }
     }
-    Ok(ExitStatus::Success)
+    Ok(status)
 }
 
 fn validate(ctx: &Ctx, src: &SourceArgs, json: bool) -> CmdResult {
@@ -652,7 +684,13 @@ fn describe_steps(set: &PlanSet, s: &plan::PlannedSession) -> Vec<String> {
             }
             TaskStep::Builtin {
                 action,
+                covered_by: Some(first),
+                ..
+            } => format!("built-in `{action}`: covered by `{first}` (runs once)"),
+            TaskStep::Builtin {
+                action,
                 description,
+                ..
             } => format!("built-in `{action}`: {description}"),
             TaskStep::Manual { instruction } => format!("manual: {instruction}"),
         };

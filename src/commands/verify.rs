@@ -329,6 +329,7 @@ fn verify_sessions(
             accept_manual: true,
             commit: false,
             verify_only: true,
+            keep_going: false,
         },
         baseline: None,
     };

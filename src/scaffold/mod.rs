@@ -109,6 +109,7 @@ pub struct Names {
 impl Names {
     /// Derive the names from a project name, or say why it is not usable.
     pub fn new(name: &str) -> Result<Names, ScaffoldError> {
+        shell_safe(name)?;
         let lowered = name.trim().to_lowercase().replace(['_', ' '], "-");
         let valid = !lowered.is_empty()
             && lowered.starts_with(|c: char| c.is_ascii_lowercase())
@@ -142,6 +143,45 @@ impl Names {
             project_upper: words.join("_").to_uppercase(),
         })
     }
+}
+
+/// Refuse whitespace and shell-special characters (`fsi new 'my app'`), suggesting a name
+/// derived from the one given.
+fn shell_safe(name: &str) -> Result<(), ScaffoldError> {
+    let special = |c: char| !c.is_alphanumeric() && !matches!(c, '-' | '_' | '.');
+    let problem = if name.chars().any(char::is_whitespace) {
+        "it contains whitespace".to_string()
+    } else {
+        let mut found: Vec<char> = name.chars().filter(|&c| special(c)).collect();
+        if found.is_empty() {
+            return Ok(());
+        }
+        found.dedup();
+        let shown: Vec<String> = found.iter().map(|c| format!("`{c}`")).collect();
+        format!("{} would need quoting in the shell", shown.join(" "))
+    };
+    let mut suggestion = String::new();
+    for c in name.trim().to_lowercase().chars() {
+        if c.is_ascii_lowercase() || c.is_ascii_digit() {
+            suggestion.push(c);
+        } else if !suggestion.is_empty() && !suggestion.ends_with('-') {
+            suggestion.push('-');
+        }
+    }
+    let suggestion = suggestion.trim_matches('-');
+    let suggestion = suggestion.trim_start_matches(|c: char| c.is_ascii_digit() || c == '-');
+    let suggestion = if suggestion.is_empty() {
+        "my-app"
+    } else {
+        suggestion
+    };
+    Err(ScaffoldError::UnsafeName {
+        name: name.to_string(),
+        problem,
+        help: format!(
+            "the name is also the project's directory: use letters, digits and single dashes, starting with a letter, e.g. `{suggestion}`"
+        ),
+    })
 }
 
 /// Everything a render needs. Secrets are inputs so that a render is a pure function.

@@ -18,6 +18,17 @@ pub enum ScaffoldError {
     )]
     BadName { name: String },
 
+    /// Whitespace or a character the shell treats specially: the name is also the directory
+    /// users `cd` into and type in commands.
+    #[error("`{name}` is not a usable project name: {problem}")]
+    #[diagnostic(code(fsi::new::name))]
+    UnsafeName {
+        name: String,
+        problem: String,
+        #[help]
+        help: String,
+    },
+
     #[error("{path} exists and is not empty")]
     #[diagnostic(
         code(fsi::new::not_empty),
@@ -89,7 +100,7 @@ pub struct TemplateError {
 impl Classify for ScaffoldError {
     fn exit_status(&self) -> ExitStatus {
         match self {
-            ScaffoldError::BadName { .. } => ExitStatus::Invalid,
+            ScaffoldError::BadName { .. } | ScaffoldError::UnsafeName { .. } => ExitStatus::Invalid,
             ScaffoldError::TargetNotEmpty { .. } | ScaffoldError::Obstructed { .. } => {
                 ExitStatus::Refused
             }

@@ -37,7 +37,8 @@ pub struct ActionOutcome {
 }
 
 /// A built-in action. Implementations must be idempotent: the same action may back several
-/// tasks of one session.
+/// tasks of one session (consecutive ones share one run, see [`super::plan::TaskStep::Builtin`];
+/// separated by another task, it runs again).
 pub trait Action: Send + Sync {
     /// One line for `fsi plan`: what running it would do.
     fn describe(&self, ctx: &ActionContext<'_>) -> String;

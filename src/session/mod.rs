@@ -179,7 +179,9 @@ pub struct PlanSet {
     pub index: BTreeMap<String, usize>,
     /// Edges `(session, dependency)` between first definitions, unknown ids skipped.
     pub edges: Vec<(usize, usize)>,
-    /// Topological order (indexes into `sessions`), when the graph is acyclic.
+    /// Topological order (indexes into `sessions`) when the graph is acyclic; with a cycle
+    /// (an invalid plan), the first definitions in source order, so that read-only views still
+    /// show every session.
     pub order: Vec<usize>,
     pub problems: Vec<Problem>,
 }
@@ -401,6 +403,9 @@ fn validate(set: &mut PlanSet) {
     match order_subset(&nodes, &firsts, &edges) {
         Ok(order) => set.order = order,
         Err(cycles) => {
+            let mut source_order = firsts.clone();
+            source_order.sort_unstable();
+            set.order = source_order;
             for cycle in cycles {
                 let text = graph::format_cycle(&nodes, &cycle);
                 let first = &set.sessions[cycle[0]];

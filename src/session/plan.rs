@@ -102,6 +102,11 @@ pub enum TaskStep {
     Builtin {
         action: String,
         description: String,
+        /// The earlier task of the session whose run of the same action this one shares
+        /// (`1. Generate TypeScript types…`): an action runs once for consecutive tasks that
+        /// name it, the others report that they were covered.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        covered_by: Option<String>,
     },
     Manual {
         instruction: String,
@@ -352,6 +357,14 @@ pub fn build(
     Ok(plan)
 }
 
+/// How a task is named in run output: `1. Title`, or the title when it has no id.
+fn task_label(t: &Task) -> String {
+    match &t.id {
+        Some(id) => format!("{id}. {}", t.title),
+        None => t.title.clone(),
+    }
+}
+
 /// The first `` `code` `` span of a title, for RUN tasks written as prose.
 fn backticked(title: &str) -> Option<&str> {
     let start = title.find('`')? + 1;
@@ -383,6 +396,7 @@ fn task_step(
         return TaskStep::Builtin {
             action: name.to_string(),
             description: action.describe(&ctx),
+            covered_by: None,
         };
     }
     let action = t.action_upper();
@@ -491,15 +505,32 @@ fn plan_session(
         }
         action_on_fail = gt.action_on_fail.clone();
     }
+    // Consecutive tasks backed by the same built-in action (INT-01's "Generate TypeScript
+    // types…", "Add Zod schemas…", "Export from src/types/index.ts") run it once: the later ones
+    // are covered by the first. Any other task in between (which may change the action's
+    // inputs) makes the next one run it again.
+    let mut last_builtin: Option<(String, String)> = None;
     let tasks = s
         .tasks
         .iter()
         .enumerate()
-        .map(|(index, t)| PlannedTask {
-            id: t.id.clone(),
-            title: t.title.clone(),
-            step: task_step(s, t, &workdir, &set.root, config, registry, opts, cancel),
-            index,
+        .map(|(index, t)| {
+            let mut step = task_step(s, t, &workdir, &set.root, config, registry, opts, cancel);
+            match &mut step {
+                TaskStep::Builtin {
+                    action, covered_by, ..
+                } => match &last_builtin {
+                    Some((a, label)) if a == action => *covered_by = Some(label.clone()),
+                    _ => last_builtin = Some((action.clone(), task_label(t))),
+                },
+                _ => last_builtin = None,
+            }
+            PlannedTask {
+                id: t.id.clone(),
+                title: t.title.clone(),
+                step,
+                index,
+            }
         })
         .collect();
     let checks = s

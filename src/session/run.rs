@@ -36,6 +36,9 @@ pub struct RunOptions {
     pub commit: bool,
     /// Skip the gate and the tasks: verification and completion only (`fsi session complete`).
     pub verify_only: bool,
+    /// After a session fails, go on with every session whose dependencies passed (`fsi run
+    /// --keep-going`); without it nothing new starts once one has failed.
+    pub keep_going: bool,
 }
 
 impl Default for RunOptions {
@@ -46,6 +49,7 @@ impl Default for RunOptions {
             accept_manual: false,
             commit: true,
             verify_only: false,
+            keep_going: false,
         }
     }
 }
@@ -462,7 +466,7 @@ impl Runner<'_> {
                           stop: &mut bool| {
                 if r.outcome == SessionOutcome::Passed {
                     queue.passed(i);
-                } else {
+                } else if !self.opts.keep_going || r.outcome == SessionOutcome::Interrupted {
                     *stop = true;
                 }
                 results[i] = Some(r);
@@ -502,16 +506,42 @@ impl Runner<'_> {
             self.store.save(&st)?;
         }
         let interrupted = self.cancel.is_cancelled();
+        // Failed sessions (mapped to themselves) and sessions not run because a dependency
+        // failed (mapped to that failed session): why their dependents did not run. Plan order
+        // puts dependencies first.
+        let mut failed_root: BTreeMap<&str, &str> = BTreeMap::new();
         let mut sessions = Vec::new();
         for p in &plan.sessions {
             if let Some(r) = results.remove(p.id.as_str()) {
+                if r.outcome == SessionOutcome::Failed {
+                    failed_root.insert(p.id.as_str(), p.id.as_str());
+                }
                 sessions.push(r);
                 continue;
             }
-            let (outcome, message) = match &p.skip {
-                Some(why) => (SessionOutcome::Skipped, why.clone()),
-                None if interrupted => (SessionOutcome::NotRun, "the run was interrupted".into()),
-                None => (
+            let blocked_by = p
+                .dependencies
+                .iter()
+                .find_map(|d| failed_root.get_key_value(d.as_str()))
+                .map(|(&dep, &root)| (dep, root));
+            if p.skip.is_none()
+                && let Some((_, root)) = blocked_by
+            {
+                failed_root.insert(p.id.as_str(), root);
+            }
+            let (outcome, message) = match (&p.skip, blocked_by) {
+                (Some(why), _) => (SessionOutcome::Skipped, why.clone()),
+                (None, Some((dep, root))) if dep == root => {
+                    (SessionOutcome::NotRun, format!("dependency {dep} failed"))
+                }
+                (None, Some((dep, root))) => (
+                    SessionOutcome::NotRun,
+                    format!("dependency {dep} was not run ({root} failed)"),
+                ),
+                (None, None) if interrupted => {
+                    (SessionOutcome::NotRun, "the run was interrupted".into())
+                }
+                (None, None) => (
                     SessionOutcome::NotRun,
                     "not started: an earlier session failed".into(),
                 ),
@@ -858,6 +888,12 @@ impl Runner<'_> {
                     marker,
                     content,
                 } => self.replace_marker(&name, path, marker, content),
+                TaskStep::Builtin {
+                    action,
+                    covered_by: Some(first),
+                    ..
+                } => StepResult::new(Phase::Task, &name, StepOutcome::Passed)
+                    .detail(format!("covered by `{first}` (`{action}` runs once)")),
                 TaskStep::Builtin { action, .. } => {
                     let started = Instant::now();
                     let ctx = ActionContext {
