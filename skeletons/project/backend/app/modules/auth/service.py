@@ -135,7 +135,8 @@ class AuthService:
     async def authenticate(self, access_token: str) -> User:
         """The user an access token belongs to, or UnauthorizedError."""
         claims = self._decode(access_token, "access")
-        async with self.db.transaction() as session:
+        # One primary-key read on every authenticated request: no transaction around it.
+        async with self.db.read() as session:
             user = await UserRepository(session).get(int(claims["sub"]))
         if user is None:
             raise UnauthorizedError("Invalid token")
