@@ -1,4 +1,4 @@
-"""The ASGI entry point for servers: `hypercorn app.asgi:app`."""
+"""The ASGI entry point for servers: `granian --interface asgi app.asgi:app`."""
 
 from app.main import create_app
 
