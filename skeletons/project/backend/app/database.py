@@ -76,8 +76,12 @@ class Database:
             # A fixed pool: requests beyond POOL_SIZE wait for a connection (cheap in asyncio).
             # Overflow connections would be opened and closed again under load, each one a TCP
             # and TLS negotiation and an authentication: measured, that churn cost more than
-            # the queries themselves at 50 concurrent requests (docs/benchmarks.md).
-            kwargs |= {"pool_pre_ping": True, "pool_size": POOL_SIZE, "max_overflow": 0}
+            # the queries themselves at 50 concurrent requests (docs/benchmarks.md of fsi).
+            # No pre-ping: with asyncpg it is BEGIN, a ping and ROLLBACK (three round trips) on
+            # every checkout, ~20 % of an authenticated list request's CPU. A connection that a
+            # server restart broke fails its statement once (a disconnect error); SQLAlchemy then
+            # invalidates every pooled connection, and later checkouts connect afresh.
+            kwargs |= {"pool_pre_ping": False, "pool_size": POOL_SIZE, "max_overflow": 0}
         self.url = url
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
