@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 
-from quart import Blueprint, Response, jsonify
+from quart import Blueprint, Response, current_app
 
 from app import __version__
 from app.common.dtos import HealthResponse
@@ -17,6 +18,9 @@ log = logging.getLogger(__name__)
 blueprint = Blueprint("health", __name__)
 
 CHECK_TIMEOUT_SECONDS = 3.0
+# The checks' result is reused this long (per worker process): a load balancer polling /health,
+# or a flood of requests to it, costs one database round trip a second, not one per request.
+PROBE_TTL_SECONDS = 1.0
 
 
 async def _check_database() -> str:
@@ -40,14 +44,25 @@ async def _check_redis() -> str:
     return "ok"
 
 
-@blueprint.get("/health")
-async def health() -> tuple[Response, int]:
+async def _checks() -> dict[str, str]:
+    cache = current_app.extensions.setdefault("health_probe", {"at": 0.0, "checks": None})
+    now = time.monotonic()
+    if cache["checks"] is not None and now - cache["at"] < PROBE_TTL_SECONDS:
+        return cache["checks"]
+    # Requests arriving while this one probes answer with the previous result.
+    cache["at"] = now
     database, redis = await asyncio.gather(_check_database(), _check_redis())
-    checks = {"database": database, "redis": redis}
+    cache["checks"] = {"database": database, "redis": redis}
+    return cache["checks"]
+
+
+@blueprint.get("/health")
+async def health() -> Response:
+    checks = await _checks()
     healthy = all(value in {"ok", "disabled"} for value in checks.values())
     body = HealthResponse(
         status="healthy" if healthy else "unhealthy",
         version=__version__,
         checks=checks,
     )
-    return jsonify(body.model_dump(mode="json")), 200 if healthy else 503
+    return Response(body.model_dump_json(), status=200 if healthy else 503, content_type="application/json")
