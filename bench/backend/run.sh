@@ -255,10 +255,57 @@ cat "$WORK/status.lua" >> "$WORK/post.lua"
 
 RESULTS=$WORK/results.jsonl
 : > "$RESULTS"
+# Before every measured run: wait until the backend answers that URL within 2 s again (a
+# backend may still be working off the previous run's backlog: the peer's pool waits up to 30 s).
+settle() { # url [header]
+  local waited=0
+  while ! curl -fsS -m 2 -o /dev/null ${2:+-H "$2"} "$1" 2>/dev/null; do
+    waited=$((waited + 1)); [ "$waited" -ge 90 ] && { echo "  (still not answering after 90 s: measuring anyway)"; break; }
+    sleep 1
+  done
+  [ "$waited" -gt 0 ] && echo "  (waited ${waited} s for $1 to answer again)"
+  return 0
+}
+# Wait until a server's process tree uses less than 5 % of a core (at most 120 s).
+quiesce() { # pid
+  "$PY313" - "$1" <<'PY'
+import os, sys, time
+root = int(sys.argv[1])
+hz = os.sysconf("SC_CLK_TCK")
+def cpu():
+    procs, total = {}, 0
+    for p in os.listdir("/proc"):
+        if p.isdigit():
+            try:
+                f = open(f"/proc/{p}/stat").read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            procs[int(p)] = (int(f[1]), int(f[11]) + int(f[12]))
+    tree, grew = {root}, True
+    while grew:
+        grew = False
+        for p, (pp, _) in procs.items():
+            if pp in tree and p not in tree:
+                tree.add(p); grew = True
+    return sum(procs[p][1] for p in tree if p in procs) / hz
+start = time.monotonic()
+last = cpu()
+while time.monotonic() - start < 120:
+    time.sleep(1)
+    now = cpu()
+    if now - last < 0.05:
+        break
+    last = now
+waited = time.monotonic() - start
+if waited > 1.5:
+    print(f"  (waited {waited:.0f} s for pid {root} to go idle)")
+PY
+}
 # run_wrk label backend endpoint workers connections url [header]  (appends one JSON line)
 run_wrk() {
   local label=$1 backend=$2 endpoint=$3 workers=$4 conns=$5 url=$6 header=${7:-} script=${WRK_SCRIPT:-$WORK/status.lua}
   local out
+  [ "$endpoint" = health ] || [ "$endpoint" = list ] && settle "$url" "$header"
   if [ -n "$header" ]; then
     out=$(wrk -t2 -c"$conns" -d"${DURATION}s" --timeout 10s --latency -s "$script" -H "$header" "$url" 2>&1 || true)
   else
@@ -273,20 +320,25 @@ def ms(s):
     m = re.match(r"([\d.]+)(us|ms|s|m)", s)
     v, u = float(m.group(1)), m.group(2)
     return v * {"us": 1e-3, "ms": 1, "s": 1e3, "m": 6e4}[u]
-rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-lat = dict(re.findall(r"^\s+(50|99)%\s+(\S+)", out, re.M))
+m = re.search(r"Requests/sec:\s+([\d.]+)", out)
+rps = float(m.group(1)) if m else 0.0
+lat = dict(re.findall(r"^\s+(50|99)%\s+(\d\S*)", out, re.M))
 sock = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
 socket_errors = sum(map(int, sock.groups())) if sock else 0
-statuses = json.loads(re.search(r"statuses (\{.*\})", out).group(1))
+m = re.search(r"statuses (\{.*\})", out)
+statuses = json.loads(m.group(1)) if m else {}
 print(json.dumps({"label": label, "backend": backend, "endpoint": endpoint, "workers": int(workers),
-                  "connections": int(conns), "rps": rps, "p50": ms(lat["50"]), "p99": ms(lat["99"]),
+                  "connections": int(conns), "rps": rps, "p50": ms(lat["50"]) if "50" in lat else None,
+                  "p99": ms(lat["99"]) if "99" in lat else None,
                   "socket_errors": socket_errors, "statuses": statuses}))
 PY
   tail -1 "$RESULTS" | "$PY313" -c '
 import json, sys
 r = json.loads(sys.stdin.read())
-print(f"  {r["label"]:7s} {r["backend"]:6s} {r["endpoint"]:7s} w={r["workers"]} c={r["connections"]}: {r["rps"]:8.1f} req/s"
-      f"  p50 {r["p50"]:7.1f} ms  p99 {r["p99"]:7.1f} ms  statuses {r["statuses"]}  socket errors {r["socket_errors"]}")'
+f = lambda v: "      -" if v is None else "%7.1f" % v
+print("  %-7s %-6s %-7s w=%d c=%d: %8.1f req/s  p50 %s ms  p99 %s ms  statuses %s  socket errors %d" % (
+    r["label"], r["backend"], r["endpoint"], r["workers"], r["connections"], r["rps"], f(r["p50"]), f(r["p99"]),
+    r["statuses"], r["socket_errors"]))'
 }
 
 for w in $WORKERS; do
@@ -307,6 +359,7 @@ for w in $WORKERS; do
   }
   auth() { if [ "$1" = peer ]; then echo "Authorization: Bearer $PEER_TOKEN"; else echo "Authorization: Bearer ${GEN_TOKEN[$1]}"; fi; }
   BACKENDS=(peer $FLAVOURS)
+  backend_pid() { if [ "$1" = peer ]; then echo "$PEER_PID"; else echo "${GEN_PID[$1]}"; fi; }
   # Warm-up (not recorded): 3 s on each backend and endpoint.
   for b in "${BACKENDS[@]}"; do
     wrk -t2 -c50 -d3s "$(url "$b" health)" >/dev/null 2>&1 || true
@@ -317,6 +370,7 @@ for w in $WORKERS; do
     if [ $((r % 2)) = 0 ]; then order=(); for ((i=${#BACKENDS[@]}-1; i>=0; i--)); do order+=("${BACKENDS[$i]}"); done; fi
     for endpoint in health list; do
       for b in "${order[@]}"; do
+        quiesce "$(backend_pid "$b")"
         if [ "$endpoint" = list ]; then run_wrk "round$r" "$b" list "$w" 50 "$(url "$b" list)" "$(auth "$b")"
         else run_wrk "round$r" "$b" health "$w" 50 "$(url "$b" health)"; fi
       done
@@ -325,16 +379,27 @@ for w in $WORKERS; do
   if [ "$LOGIN" = 1 ] && [ "$w" = "$(echo $WORKERS | awk '{print $1}')" ]; then
     # Login: right password, 4 connections (each login hashes once: bound by argon2), then a flood of
     # wrong passwords for one account from 50 connections (the limiter should answer 429 at once).
-    for b in "${BACKENDS[@]}"; do
-      if [ "$b" = peer ]; then
+    login_args() { # backend → lurl type good bad
+      if [ "$1" = peer ]; then
         lurl="http://127.0.0.1:$PEER_PORT/api/v1/login/access-token"; type=application/x-www-form-urlencoded
         good="username=admin%40example.com&password=$PEER_PASSWORD"; bad="username=admin%40example.com&password=wrong-password"
       else
-        lurl="http://127.0.0.1:${GEN_PORT[$b]}/api/auth/login"; type=application/json
+        lurl="http://127.0.0.1:${GEN_PORT[$1]}/api/auth/login"; type=application/json
         good="{\"email\":\"bench@example.com\",\"password\":\"$GEN_PASSWORD\"}"; bad='{"email":"bench@example.com","password":"wrong-password"}'
       fi
+    }
+    # A backend may keep hashing a flood's backlog after wrk stops (the peer's thread pool does):
+    # before the next row, wait until every backend is idle again, so no row pays for another's.
+    for b in "${BACKENDS[@]}"; do quiesce "$(backend_pid "$b")"; done
+    for b in "${BACKENDS[@]}"; do
+      login_args "$b"
       WRK_SCRIPT=$WORK/post.lua WRK_TYPE=$type WRK_BODY=$good run_wrk login "$b" login "$w" 4 "$lurl"
+      quiesce "$(backend_pid "$b")"
+    done
+    for b in "${BACKENDS[@]}"; do
+      login_args "$b"
       WRK_SCRIPT=$WORK/post.lua WRK_TYPE=$type WRK_BODY=$bad run_wrk flood "$b" flood "$w" 50 "$lurl"
+      quiesce "$(backend_pid "$b")"
     done
   fi
   stop_pid "$PEER_PID"
@@ -345,6 +410,8 @@ done
 import json, sys
 rows = [json.loads(l) for l in open(sys.argv[1])]
 flavours = sys.argv[2].split()
+def fmt(v):
+    return "—" if v is None else f"{v:,.1f} ms"
 def errors(r):
     ok = sum(v for k, v in r["statuses"].items() if k.startswith("2"))
     return sum(r["statuses"].values()) - ok + r["socket_errors"]
@@ -361,10 +428,10 @@ for w in sorted({r["workers"] for r in rows}):
             if not r:
                 continue
             ratio = f"{r['rps'] / peer['rps']:.2f}×" if peer and b != "peer" else ""
-            print(f"| {w} | {e} | {b} | {r['rps']:,.0f} | {r['p50']:.1f} ms | {r['p99']:.1f} ms | {errors(r)} | {ratio} |")
+            print(f"| {w} | {e} | {b} | {r['rps']:,.0f} | {fmt(r['p50'])} | {fmt(r['p99'])} | {errors(r)} | {ratio} |")
 for r in rows:
     if r["label"] in ("login", "flood"):
-        print(f"| {r['workers']} | {r['label']} (c={r['connections']}) | {r['backend']} | {r['rps']:,.1f} | {r['p50']:.1f} ms | {r['p99']:.1f} ms | statuses {r['statuses']} | |")
+        print(f"| {r['workers']} | {r['label']} (c={r['connections']}) | {r['backend']} | {r['rps']:,.1f} | {fmt(r['p50'])} | {fmt(r['p99'])} | statuses {r['statuses']}, socket errors {r['socket_errors']} | |")
 print("\nPer-round ratios (generated / peer, same round):")
 for w in sorted({r["workers"] for r in rows}):
     for e in ("health", "list"):
