@@ -40,18 +40,14 @@ impl ApiServer {
         .envs(env.iter().copied());
         let mut server = Background::spawn("granian", cmd, log_dir);
         let url = format!("http://127.0.0.1:{port}/health");
-        wait_until(
-            "granian to serve /health",
-            Duration::from_secs(30),
-            || {
-                server.assert_running();
-                let response = http::get(&url)?;
-                match response.status {
-                    200 | 503 => Ok(()),
-                    other => Err(format!("status {other}")),
-                }
-            },
-        );
+        wait_until("granian to serve /health", Duration::from_secs(30), || {
+            server.assert_running();
+            let response = http::get(&url)?;
+            match response.status {
+                200 | 503 => Ok(()),
+                other => Err(format!("status {other}")),
+            }
+        });
         ApiServer { port, server }
     }
 

@@ -6,10 +6,10 @@
 //! Use from a test file with `mod common;`.
 #![allow(dead_code)]
 
+pub mod api_server;
 pub mod compose;
 pub mod git;
 pub mod http;
-pub mod api_server;
 pub mod nginx;
 pub mod postgres;
 pub mod process;
