@@ -1,5 +1,5 @@
 //! End to end: `fsi new`, then the generated backend and deployment files run for real —
-//! pytest on SQLite, pytest on PostgreSQL + Redis, Alembic on both, hypercorn serving /health,
+//! pytest on SQLite, pytest on PostgreSQL + Redis, Alembic on both, granian serving /health,
 //! nginx (`nginx -t` on the shipped config, then in front of the backend on loopback), and
 //! `docker compose config`. Every tool is required: a missing one fails the test.
 
@@ -141,9 +141,9 @@ fn generated_backend_runs_for_real() {
     let current = alembic(&backend, &["current"], &pg_env);
     assert!(current.contains("(head)"), "{current}");
 
-    // 4. hypercorn on the migrated PostgreSQL database with Redis; JWT_SECRET comes from .env.
+    // 4. granian on the migrated PostgreSQL database with Redis; JWT_SECRET comes from .env.
     let logs = tempfile::tempdir().unwrap();
-    let api = common::hypercorn::Hypercorn::start(
+    let api = common::api_server::ApiServer::start(
         &backend,
         &[("DATABASE_URL", &app_url), ("REDIS_URL", &redis_url)],
         logs.path(),
@@ -178,7 +178,7 @@ fn generated_backend_runs_for_real() {
     assert_eq!(missing.json()["error"], "NOT_FOUND");
 
     // 5. nginx: the shipped config passes `nginx -t` (compose hosts resolved via a private
-    //    hosts file), then runs adapted to loopback in front of hypercorn.
+    //    hosts file), then runs adapted to loopback in front of granian.
     let site = read(&root.join("nginx/nginx.conf"));
     let ngx = tempfile::tempdir().unwrap();
     let tls = nginx::self_signed(ngx.path());
@@ -380,7 +380,7 @@ fn minimal_project_backend_tests_pass() {
     // Without auth the API is public.
     alembic(&backend, &["upgrade", "head"], &[]);
     let logs = tempfile::tempdir().unwrap();
-    let api = common::hypercorn::Hypercorn::start(&backend, &[], logs.path());
+    let api = common::api_server::ApiServer::start(&backend, &[], logs.path());
     let created = http::post_json(
         &api.url("/api/items"),
         &json!({"title": "Open", "price": "1"}),

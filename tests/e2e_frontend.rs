@@ -1,7 +1,7 @@
 //! The generated frontend, for real, through the `fsi` binary:
 //!
 //! `fsi new <tmp>/demo --yes` → `npm ci` → `npm run typecheck` (`tsc --noEmit`) → `npm test`
-//! (`vitest run`) → `npm run build` (`vite build`) → the generated backend served by hypercorn
+//! (`vitest run`) → `npm run build` (`vite build`) → the generated backend served by granian
 //! (fresh SQLite database, 3 s access tokens) and nginx running the generated `nginx/nginx.conf`
 //! adapted to loopback (TLS with a throwaway certificate, the built SPA as root; the shared
 //! helpers in `tests/common`) → the generated Playwright specs (`npm run test:e2e`) in Debian's
@@ -22,7 +22,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::hypercorn::Hypercorn;
+use common::api_server::ApiServer;
 use common::nginx::{self, Loopback, Nginx};
 use common::ws::WsClient;
 use common::{free_port, http};
@@ -260,11 +260,11 @@ fn generated_frontend_end_to_end() {
         &logs.join("alembic.log"),
         2 * MINUTE,
     );
-    eprintln!("==> hypercorn");
-    let api = Hypercorn::start(&backend, &backend_env, &logs);
+    eprintln!("==> granian");
+    let api = ApiServer::start(&backend, &backend_env, &logs);
 
     // 4. nginx: the generated site config on loopback (TLS with a throwaway certificate),
-    //    serving the built SPA and proxying /api/, /ws/ and /health to hypercorn.
+    //    serving the built SPA and proxying /api/, /ws/ and /health to granian.
     eprintln!("==> nginx");
     let nginx_dir = tmp.path().join("nginx");
     fs::create_dir_all(&nginx_dir).expect("nginx dir");

@@ -1,5 +1,5 @@
 //! A hostile client against a freshly generated project, served as its README says
-//! (`uv sync`, `alembic upgrade head`, `hypercorn app.asgi:app` on the SQLite default), over real
+//! (`uv sync`, `alembic upgrade head`, granian serving `app.asgi:app` as the Dockerfile and scripts/dev do, on the SQLite default), over real
 //! sockets: simultaneous login guesses, an e-mail spray, weak passwords, look-alike and invisible
 //! e-mails, deep JSON, huge numbers, NUL and lone surrogates, invalid UTF-8, oversized and chunked
 //! bodies, ids and pages beyond 64 bits, id reuse, sockets after a delete and a logout, /health's
@@ -164,7 +164,7 @@ fn a_fresh_project_withstands_a_hostile_client() {
     let database = backend.join("demo.db");
     assert!(database.exists());
     let logs = tempfile::tempdir().unwrap();
-    let api = common::hypercorn::Hypercorn::start(&backend, &[], logs.path());
+    let api = common::api_server::ApiServer::start(&backend, &[], logs.path());
     let port = api.port;
     let wait = Duration::from_secs(10);
 
@@ -465,7 +465,7 @@ fn a_fresh_project_withstands_a_hostile_client() {
     get(port, "/health", None);
 
     // -- nothing above wrote a traceback ---------------------------------------------------------
-    let log = std::fs::read_to_string(logs.path().join("hypercorn.log")).unwrap();
+    let log = std::fs::read_to_string(logs.path().join("granian.log")).unwrap();
     assert!(
         !log.contains("Traceback"),
         "a traceback in the server log:\n{log}"

@@ -280,7 +280,7 @@ fn config_file(names: &Names, answers: &Answers) -> PlannedFile {
         crate::services::ServiceSpec {
             // Self-contained, so that a session also works on a fresh CI runner: install (a no-op
             // when up to date), migrate, serve.
-            command: "uv run --quiet alembic upgrade head && exec uv run --quiet hypercorn app.asgi:app --bind 127.0.0.1:{port}".into(),
+            command: "uv run --quiet alembic upgrade head && exec uv run --quiet granian --interface asgi --host 127.0.0.1 --port {port} app.asgi:app".into(),
             cwd: Some("backend".into()),
             port: Some(5000),
             ready: Some("http://127.0.0.1:{port}/health".into()),

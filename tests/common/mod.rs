@@ -1,15 +1,15 @@
 //! Helpers for end-to-end tests that drive a generated project with real tools and servers:
 //! commands that must succeed, free loopback ports, HTTP, and servers (PostgreSQL, Redis,
-//! hypercorn, nginx) started in their own process groups and stopped by pid when dropped.
+//! granian, nginx) started in their own process groups and stopped by pid when dropped.
 //!
 //! A missing tool is a test failure, never a skip: `scripts/install-test-deps` installs them all.
 //! Use from a test file with `mod common;`.
 #![allow(dead_code)]
 
+pub mod api_server;
 pub mod compose;
 pub mod git;
 pub mod http;
-pub mod hypercorn;
 pub mod nginx;
 pub mod postgres;
 pub mod process;

@@ -44,6 +44,10 @@ NAMING_CONVENTION = {
 }
 
 
+# Connections per worker process (PostgreSQL): 2 workers hold 20 of the server's 100.
+POOL_SIZE = 10
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
@@ -106,12 +110,23 @@ class Database:
     def __init__(self, url: str, *, echo: bool = False) -> None:
         kwargs: dict[str, Any] = {"echo": echo}
         if url.startswith("postgresql"):
-            kwargs |= {"pool_pre_ping": True, "pool_size": 5, "max_overflow": 10}
+            # A fixed pool: requests beyond POOL_SIZE wait for a connection (cheap in asyncio).
+            # Overflow connections would be opened and closed again under load, each one a TCP
+            # and TLS negotiation and an authentication: measured, that churn cost more than
+            # the queries themselves at 50 concurrent requests (docs/benchmarks.md of fsi).
+            # Pre-ping stays on although, with asyncpg, it costs a round trip on every checkout
+            # (~20 % of an authenticated list request's CPU, docs/benchmarks.md of fsi): without
+            # it, the first request on each connection a server restart broke fails. Recovery
+            # without a failed request comes first.
+            kwargs |= {"pool_pre_ping": True, "pool_size": POOL_SIZE, "max_overflow": 0}
         self.url = url
         self.is_sqlite = make_url(url).drivername.startswith("sqlite")
         self.sqlite_path = sqlite_file(url)
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
+        self._read_sessionmaker = async_sessionmaker(
+            self.engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False
+        )
         if self.is_sqlite:
             self._install_sqlite_hooks()
 
@@ -167,6 +182,17 @@ class Database:
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         """A session inside one transaction: committed on success, rolled back on error."""
         async with self.sessionmaker() as session, session.begin():
+            yield session
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncSession]:
+        """A session for reads that are one statement each, outside any transaction.
+
+        The connection is in autocommit mode: no BEGIN and COMMIT round trips around a
+        single SELECT (which sees one snapshot anyway). Anything that writes, or reads
+        with several statements that must agree, uses `transaction()`.
+        """
+        async with self._read_sessionmaker() as session:
             yield session
 
     async def ping(self) -> None:

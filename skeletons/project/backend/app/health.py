@@ -14,7 +14,7 @@ import asyncio
 import logging
 import time
 
-from quart import Blueprint, Response, current_app, jsonify, request
+from quart import Blueprint, Response, current_app, request
 
 from app import __version__
 from app.common.dtos import HealthResponse
@@ -107,7 +107,7 @@ def _caller_may_see_version() -> bool:
 
 
 @blueprint.get("/health")
-async def health() -> tuple[Response, int]:
+async def health() -> Response:
     checks = await _health_cache().get()
     healthy = all(value in {"ok", "disabled"} for value in checks.values())
     body = HealthResponse(
@@ -115,4 +115,4 @@ async def health() -> tuple[Response, int]:
         version=__version__ if _caller_may_see_version() else None,
         checks=checks,
     )
-    return jsonify(body.model_dump(mode="json")), 200 if healthy else 503
+    return Response(body.model_dump_json(), status=200 if healthy else 503, content_type="application/json")

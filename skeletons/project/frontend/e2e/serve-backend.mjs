@@ -28,7 +28,7 @@ if (migrate.status !== 0) {
   process.exit(1);
 }
 
-const server = spawn('uv', ['run', '--no-sync', 'hypercorn', 'app.asgi:app', '--bind', `127.0.0.1:${port}`], {
+const server = spawn('uv', ['run', '--no-sync', 'granian', '--interface', 'asgi', '--host', '127.0.0.1', '--port', `${port}`, 'app.asgi:app'], {
   cwd: backend,
   env,
   stdio: 'inherit',

@@ -4,18 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic_core import to_jsonable_python
-from quart import Response, jsonify
+from pydantic_core import to_json, to_jsonable_python
+from quart import Response
 
 
 def success(data: Any = None, status: int = 200, message: str | None = None) -> tuple[Response, int]:
     """Wrap `data` (pydantic models, lists of them, plain JSON) in the success envelope.
 
     Pydantic's JSON mode decides the wire format: Decimal becomes a string
-    ("9.90"), datetime an ISO 8601 string.
+    ("9.90"), datetime an ISO 8601 string. The body is serialised to bytes in one
+    pass by pydantic-core (Rust), not converted to dicts and then encoded again.
     """
-    body = {"success": True, "data": to_jsonable_python(data), "message": message}
-    return jsonify(body), status
+    body = to_json({"success": True, "data": data, "message": message})
+    return Response(body, status=status, content_type="application/json"), status
 
 
 def error_body(code: str, message: str, details: dict[str, Any] | None = None) -> dict[str, Any]:

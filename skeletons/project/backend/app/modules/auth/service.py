@@ -207,7 +207,8 @@ class AuthService:
         family_id = claims.get("fam")
         if not isinstance(family_id, str) or not family_id:
             raise UnauthorizedError("Invalid token")
-        async with self.db.transaction() as session:
+        # One read on every authenticated request: no transaction around it.
+        async with self.db.read() as session:
             user = await UserRepository(session).get_for_session(int(claims["sub"]), family_id)
         if user is None:
             raise UnauthorizedError("Invalid token")

@@ -1,0 +1,65 @@
+//! A generated project's backend served on 127.0.0.1 by its production server (granian, as
+//! backend/Dockerfile.prod and scripts/dev run it), from its `.venv` (run `uv sync` in
+//! `backend/` first).
+
+use std::path::Path;
+use std::time::Duration;
+
+use super::process::Background;
+use super::{clean_command, free_port, http, wait_until};
+
+pub struct ApiServer {
+    pub port: u16,
+    server: Background,
+}
+
+impl ApiServer {
+    /// Serve `backend_dir` with `env` (on top of a clean environment) and wait for /health to
+    /// answer (200 or 503).
+    pub fn start(backend_dir: &Path, env: &[(&str, &str)], log_dir: &Path) -> ApiServer {
+        let granian = backend_dir.join(".venv/bin/granian");
+        assert!(
+            granian.exists(),
+            "{} is missing: run `uv sync` in backend/ first",
+            granian.display()
+        );
+        let port = free_port();
+        let port_arg = port.to_string();
+        let mut cmd = clean_command(&granian);
+        cmd.args([
+            "--interface",
+            "asgi",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            &port_arg,
+            "--access-log",
+            "app.asgi:app",
+        ])
+        .current_dir(backend_dir)
+        .envs(env.iter().copied());
+        let mut server = Background::spawn("granian", cmd, log_dir);
+        let url = format!("http://127.0.0.1:{port}/health");
+        wait_until("granian to serve /health", Duration::from_secs(30), || {
+            server.assert_running();
+            let response = http::get(&url)?;
+            match response.status {
+                200 | 503 => Ok(()),
+                other => Err(format!("status {other}")),
+            }
+        });
+        ApiServer { port, server }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.server.pid()
+    }
+
+    pub fn log_tail(&self) -> String {
+        self.server.log_tail()
+    }
+}
