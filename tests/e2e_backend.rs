@@ -32,7 +32,7 @@ fn uv(backend: &Path) -> Command {
 }
 
 fn uv_sync(backend: &Path) {
-    run_ok(uv(backend).args(["sync", "--quiet"]));
+    run_ok(uv(backend).args(["sync", "--locked", "--quiet"]));
 }
 
 /// The generated suite, as `./scripts/test` runs it; returns pytest's summary line.

@@ -246,7 +246,7 @@ fn generated_frontend_end_to_end() {
     run(
         "uv sync (backend)",
         common::clean_command("uv")
-            .args(["sync", "--quiet"])
+            .args(["sync", "--locked", "--quiet"])
             .current_dir(&backend),
         &logs.join("uv-sync.log"),
         10 * MINUTE,

@@ -159,7 +159,7 @@ fn a_fresh_project_withstands_a_hostile_client() {
             .args(["new", "demo", "--yes", "--no-git"]),
     );
     let backend = work.path().join("demo/backend");
-    run_ok(uv(&backend).args(["sync", "--quiet"]));
+    run_ok(uv(&backend).args(["sync", "--locked", "--quiet"]));
     run_ok(uv(&backend).args(["run", "--no-sync", "alembic", "upgrade", "head"]));
     let database = backend.join("demo.db");
     assert!(database.exists());
