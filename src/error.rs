@@ -70,3 +70,42 @@ where
 /// What every command returns: the exit status on success paths (a run whose checks failed
 /// returns `Ok(ExitStatus::Failure)` after reporting), or an error to render.
 pub type CmdResult = Result<ExitStatus, CommandError>;
+
+/// Longest line (in bytes) miette is asked to show in a snippet.
+pub const SNIPPET_MAX_LINE: usize = 4096;
+
+/// Whether miette can show a snippet of `text` around `span`. Its graphical renderer pads to a
+/// label's column with a format width, which Rust caps at 65,535 columns: a label further right
+/// panics. A line that long is no use on a terminal anyway, so a diagnostic whose span sits on
+/// a line longer than [`SNIPPET_MAX_LINE`] names its location in text instead of drawing it.
+pub fn snippet_fits(text: &str, span: std::ops::Range<usize>) -> bool {
+    let b = text.as_bytes();
+    let fits = |at: usize| {
+        let at = at.min(b.len());
+        let start = b[..at].iter().rposition(|&c| c == b'\n').map_or(0, |i| i + 1);
+        let end = b[at..]
+            .iter()
+            .position(|&c| c == b'\n')
+            .map_or(b.len(), |i| at + i);
+        end - start <= SNIPPET_MAX_LINE
+    };
+    span.start <= b.len()
+        && text.is_char_boundary(span.start)
+        && text.is_char_boundary(span.end.min(b.len()))
+        && fits(span.start)
+        && fits(span.end)
+}
+
+/// 1-based line and column (in characters) of a byte offset, for messages that cannot show a
+/// snippet.
+pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let mut offset = offset.min(text.len());
+    while !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    let before = &text.as_bytes()[..offset];
+    let line = before.iter().filter(|&&c| c == b'\n').count() + 1;
+    let line_start = before.iter().rposition(|&c| c == b'\n').map_or(0, |i| i + 1);
+    let col = text[line_start..offset].chars().count() + 1;
+    (line, col)
+}

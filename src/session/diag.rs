@@ -177,17 +177,31 @@ impl Diagnostic for ProblemDiagnostic {
 /// labels.
 pub fn to_diagnostic(problem: &Problem, files: &[SourceFile]) -> ProblemDiagnostic {
     let mut labels = Vec::new();
+    let mut problem = problem.clone();
+    let text = problem.file.and_then(|f| files.get(f)).map(|f| &f.text);
+    let fits = |span: &Range<usize>| text.is_some_and(|t| crate::error::snippet_fits(t, span.clone()));
+    // A span on a line too long to draw is named in the help instead (see `snippet_fits`).
+    let drawn = problem.span.as_ref().is_none_or(fits);
+    let mut notes: Vec<String> = Vec::new();
+    if !drawn && let (Some(f), Some(span)) = (problem.file, problem.span.as_ref()) {
+        notes.push(format!(
+            "{} at {} (the line is too long to show)",
+            problem.label.as_deref().unwrap_or("here"),
+            location(files, f, span.start)
+        ));
+    }
     let source = problem
         .file
         .and_then(|f| files.get(f))
+        .filter(|_| drawn)
         .map(|f| NamedSource::new(f.display.clone(), Arc::clone(&f.text)).with_language("xml"));
-    if let (Some(f), Some(span)) = (problem.file, problem.span.as_ref()) {
+    if drawn && let (Some(f), Some(span)) = (problem.file, problem.span.as_ref()) {
         labels.push(LabeledSpan::new_primary_with_span(
             problem.label.clone(),
             span.start..span.end,
         ));
         for (rf, rspan, rlabel) in &problem.related {
-            if *rf == f {
+            if *rf == f && fits(rspan) {
                 labels.push(LabeledSpan::new_with_span(
                     Some(rlabel.clone()),
                     rspan.start..rspan.end,
@@ -195,16 +209,16 @@ pub fn to_diagnostic(problem: &Problem, files: &[SourceFile]) -> ProblemDiagnost
             }
         }
     }
-    let mut problem = problem.clone();
-    // Related places in other files are named in the help text instead.
-    let elsewhere: Vec<String> = problem
-        .related
-        .iter()
-        .filter(|(rf, _, _)| Some(*rf) != problem.file)
-        .map(|(rf, span, label)| format!("{label} at {}", location(files, *rf, span.start)))
-        .collect();
-    if !elsewhere.is_empty() {
-        let extra = elsewhere.join("; ");
+    // Related places in other files (or not drawn) are named in the help text instead.
+    notes.extend(
+        problem
+            .related
+            .iter()
+            .filter(|(rf, rspan, _)| !drawn || Some(*rf) != problem.file || !fits(rspan))
+            .map(|(rf, span, label)| format!("{label} at {}", location(files, *rf, span.start))),
+    );
+    if !notes.is_empty() {
+        let extra = notes.join("; ");
         problem.help = Some(match problem.help.take() {
             Some(h) => format!("{h}\n{extra}"),
             None => extra,

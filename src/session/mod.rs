@@ -303,7 +303,7 @@ pub fn load(root: &Path, sources: &[PathBuf], vars: &Vars) -> PlanSet {
     let mut files = Vec::new();
     let mut sessions = Vec::new();
     for path in paths {
-        let text = match fs_err::read_to_string(&path) {
+        let bytes = match fs_err::read(&path) {
             Ok(t) => t,
             Err(e) => {
                 problems.push(Problem::new(ProblemKind::Io, e.to_string()));
@@ -311,6 +311,24 @@ pub fn load(root: &Path, sources: &[PathBuf], vars: &Vars) -> PlanSet {
             }
         };
         let idx = files.len();
+        // Bytes that are not UTF-8 are an error at their line and column; the rest of the file
+        // is still read (with U+FFFD in their place) so that its other problems show too.
+        let text = match String::from_utf8(bytes) {
+            Ok(t) => t,
+            Err(e) => {
+                let at = e.utf8_error().valid_up_to();
+                let text = String::from_utf8_lossy(e.as_bytes()).into_owned();
+                problems.push(
+                    Problem::new(
+                        ProblemKind::Malformed,
+                        "the plan file is not valid UTF-8",
+                    )
+                    .at(idx, at..at + '\u{FFFD}'.len_utf8(), "this byte is not UTF-8")
+                    .help("save the file as UTF-8"),
+                );
+                text
+            }
+        };
         let mut found = parse::parse_file(idx, &path, &text, &mut problems);
         for s in &mut found {
             vars::substitute(s, vars, &text, &mut problems);

@@ -44,6 +44,9 @@ const PROSE_ELEMENTS: &[&str] = &[
     "rollback",
 ];
 
+/// Recovered-problem warnings reported per session block (the rest are counted).
+const MAX_RECOVERED: usize = 50;
+
 /// Parse every session of one file. Problems (errors and warnings) are appended to `problems`.
 pub fn parse_file(
     file: usize,
@@ -75,13 +78,34 @@ fn parse_block(
     problems: &mut Vec<Problem>,
 ) -> Session {
     let root = &block.root;
-    for issue in &block.recovered {
+    for issue in &block.errors {
+        problems.push(
+            Problem::new(ProblemKind::Malformed, issue.message.clone()).at(
+                file,
+                issue.span.clone(),
+                "too deep",
+            ),
+        );
+    }
+    // A block of thousands of unclosed tags would otherwise bury everything else (and each
+    // warning is located and rendered on its own).
+    for issue in block.recovered.iter().take(MAX_RECOVERED) {
         problems.push(
             Problem::new(ProblemKind::Recovered, issue.message.clone()).at(
                 file,
                 issue.span.clone(),
                 "here",
             ),
+        );
+    }
+    if block.recovered.len() > MAX_RECOVERED {
+        let more = block.recovered.len() - MAX_RECOVERED;
+        problems.push(
+            Problem::new(
+                ProblemKind::Recovered,
+                format!("… and {more} more recovered problems in this session block"),
+            )
+            .at(file, root.tag_span.clone(), "this block"),
         );
     }
     let id_attr = root.attr("id").expect("blocks have an id");
