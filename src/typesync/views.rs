@@ -392,10 +392,13 @@ impl<'a> Views<'a> {
             .map(|(i, p)| (p.clone(), args.get(i).cloned().unwrap_or(Ty::Unknown)))
             .collect();
         let mut out: Vec<Field> = Vec::new();
-        let put = |f: Field, out: &mut Vec<Field>| {
-            if let Some(slot) = out.iter_mut().find(|x| x.name == f.name) {
-                *slot = f;
-            } else {
+        // Name → position: a model with thousands of inherited fields looked each one up in a
+        // scan of all before it.
+        let mut at: rustc_hash::FxHashMap<Arc<str>, usize> = Default::default();
+        let mut put = |f: Field, out: &mut Vec<Field>| match at.get(&f.name) {
+            Some(&i) => out[i] = f,
+            None => {
+                at.insert(f.name.clone(), out.len());
                 out.push(f);
             }
         };

@@ -10,7 +10,6 @@
 //! As in the TypeScript emitter, text is appended to one buffer as it is produced, and the header
 //! and imports are put in front of the body once it is known what the body references.
 
-use std::ops::Range;
 
 use super::ir::*;
 use super::ts::{self, Exports, TsWriter, write_imports, write_json_str, write_key, write_lit};
@@ -52,7 +51,7 @@ struct Cx<'v, 'a> {
     ts: TsWriter<'v, 'a>,
     /// Byte ranges in the output of the parts of the unions and literals being built, to drop
     /// repeated parts (a stack, as in [`TsWriter`]).
-    parts: Vec<Range<usize>>,
+    parts: ts::Parts,
 }
 
 impl Cx<'_, '_> {
@@ -202,12 +201,11 @@ impl Cx<'_, '_> {
     /// Keep the part whose text was written from `part` on (after its separator at `sep`)
     /// unless that text repeats an earlier part; returns whether it was kept.
     fn keep_part(&mut self, out: &mut String, base: usize, sep: usize, part: usize) -> bool {
-        let text = &out[part..];
-        if self.parts[base..].iter().any(|r| out[r.clone()] == *text) {
+        if self.parts.repeats(out, base, &out[part..]) {
             out.truncate(sep);
             false
         } else {
-            self.parts.push(part..out.len());
+            self.parts.push(out, part..out.len());
             true
         }
     }
@@ -452,7 +450,7 @@ pub fn emit_module(v: &Views, mi: usize) -> (String, Exports) {
         schemas: Vec::new(),
         types: Vec::new(),
         ts: TsWriter::new(v, View::Response),
-        parts: Vec::new(),
+        parts: ts::Parts::default(),
     };
     // About what the bench corpus needs (800 bytes per declaration): a body rarely grows.
     let mut body = String::with_capacity(module.decls.len() * 1024);
