@@ -23,6 +23,7 @@ pub enum ProblemKind {
     InvalidValue,
     UnknownSession,
     UnknownService,
+    OutsideProject,
     // Warnings:
     UnknownElement,
     LegacyDepends,
@@ -42,6 +43,7 @@ impl ProblemKind {
             ProblemKind::InvalidValue => "invalid-value",
             ProblemKind::UnknownSession => "unknown-session",
             ProblemKind::UnknownService => "unknown-service",
+            ProblemKind::OutsideProject => "outside-project",
             ProblemKind::UnknownElement => "unknown-element",
             ProblemKind::LegacyDepends => "legacy-depends",
             ProblemKind::Recovered => "recovered",

@@ -360,7 +360,93 @@ pub fn load(root: &Path, sources: &[PathBuf], vars: &Vars) -> PlanSet {
     set
 }
 
+/// Where a path a plan names lands, when that is outside the project root: lexically (an
+/// absolute path, `..` past the root) or through a symbolic link in the part that exists.
+pub fn escapes_root(root: &Path, base: &Path, path: &str) -> Option<PathBuf> {
+    let lexical = |p: &Path| {
+        let mut norm = PathBuf::new();
+        for c in p.components() {
+            match c {
+                std::path::Component::ParentDir => {
+                    norm.pop();
+                }
+                std::path::Component::CurDir => {}
+                other => norm.push(other),
+            }
+        }
+        norm
+    };
+    let root = &lexical(root);
+    let norm = lexical(&base.join(path));
+    if !norm.starts_with(root) {
+        return Some(norm);
+    }
+    // The longest part that exists, with its links resolved, must still be inside.
+    let canon_root = std::fs::canonicalize(root).ok()?;
+    let mut probe = norm.as_path();
+    loop {
+        if let Ok(real) = std::fs::canonicalize(probe) {
+            let rest = norm.strip_prefix(probe).unwrap_or(Path::new(""));
+            return (!real.starts_with(&canon_root)).then(|| real.join(rest));
+        }
+        probe = probe.parent()?;
+        if !probe.starts_with(root) {
+            return None;
+        }
+    }
+}
+
+/// Refuse task files and service paths that lead outside the project: a plan may only write
+/// (CREATE, REPLACE_PLACEHOLDER) and point at (other actions, service `cwd` and `log`) paths
+/// inside it.
+fn check_paths(set: &mut PlanSet) {
+    let mut found = Vec::new();
+    for s in &set.sessions {
+        let workdir = working_dir(&set.root, s.meta.working_directory.as_deref());
+        for t in &s.tasks {
+            let Some(f) = &t.file else { continue };
+            if let Some(to) = escapes_root(&set.root, &workdir, f) {
+                found.push(
+                    Problem::new(
+                        ProblemKind::OutsideProject,
+                        format!(
+                            "task file `{f}` of session {} is outside the project ({})",
+                            s.id,
+                            to.display()
+                        ),
+                    )
+                    .at(t.loc.file, t.loc.span.clone(), "names a path outside the project")
+                    .help("plans write only inside the project: use a path relative to it (and to the session's working_directory), without `..` past the root"),
+                );
+            }
+        }
+        for u in &s.services {
+            let paths = [("cwd", &u.inline.cwd), ("log", &u.inline.log)];
+            for (what, p) in paths {
+                let Some(p) = p.as_ref().and_then(|p| p.to_str()) else {
+                    continue;
+                };
+                if let Some(to) = escapes_root(&set.root, &set.root, p) {
+                    found.push(
+                        Problem::new(
+                            ProblemKind::OutsideProject,
+                            format!(
+                                "service `{}` {what} `{p}` is outside the project ({})",
+                                u.name,
+                                to.display()
+                            ),
+                        )
+                        .at(u.loc.file, u.loc.span.clone(), "names a path outside the project"),
+                    );
+                }
+            }
+        }
+    }
+    set.problems.extend(found);
+}
+
 fn validate(set: &mut PlanSet) {
+    check_paths(set);
     // Duplicate ids.
     for (i, s) in set.sessions.iter().enumerate() {
         match set.index.get(&s.id) {

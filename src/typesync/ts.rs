@@ -43,6 +43,18 @@ pub fn write_key(out: &mut String, key: &str, ident: bool) {
     }
 }
 
+/// Append a key of an object literal that is evaluated (a Zod shape, an enum's `const`
+/// object): `__proto__: …` there, plain or quoted, sets the object's prototype instead of adding
+/// a property, so that key is written computed, `["__proto__"]: …`, which defines a property.
+/// (In a type, an interface or a type literal, `__proto__` is an ordinary property name.)
+pub fn write_value_key(out: &mut String, key: &str, ident: bool) {
+    if key == "__proto__" {
+        out.push_str("[\"__proto__\"]");
+    } else {
+        write_key(out, key, ident);
+    }
+}
+
 pub fn json_str(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     write_json_str(&mut out, s);
@@ -705,7 +717,7 @@ pub fn emit_module(v: &Views, mi: usize) -> (String, Exports) {
                 body.push_str(" = {\n");
                 for (n, l) in &e.members {
                     body.push_str("  ");
-                    write_key(&mut body, n, is_ident(n));
+                    write_value_key(&mut body, n, is_ident(n));
                     body.push_str(": ");
                     write_lit(&mut body, l);
                     body.push_str(",\n");
@@ -791,6 +803,9 @@ mod tests {
         assert_eq!(prop_key("itemId"), "itemId");
         assert_eq!(prop_key("item-id"), "\"item-id\"");
         assert_eq!(prop_key("2x"), "\"2x\"");
+        let mut s = String::new();
+        write_value_key(&mut s, "__proto__", true);
+        assert_eq!(s, "[\"__proto__\"]");
     }
 
     #[test]

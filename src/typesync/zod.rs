@@ -12,7 +12,9 @@
 
 
 use super::ir::*;
-use super::ts::{self, Exports, TsWriter, write_imports, write_json_str, write_key, write_lit};
+use super::ts::{
+    self, Exports, TsWriter, write_imports, write_json_str, write_lit, write_value_key,
+};
 use super::views::{ModelShape, View, ViewField, Views};
 
 const DECIMAL_RE: &str = r"/^-?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/";
@@ -282,7 +284,7 @@ impl Cx<'_, '_> {
                     if j > 0 {
                         out.push_str(", ");
                     }
-                    write_key(out, k, ts::is_ident(k));
+                    write_value_key(out, k, ts::is_ident(k));
                     out.push_str(": true");
                 }
                 out.push_str(" })");
@@ -313,7 +315,7 @@ impl Cx<'_, '_> {
     fn write_fields(&mut self, out: &mut String, fields: &[ViewField]) {
         for f in fields {
             out.push_str("  ");
-            write_key(out, &f.key, f.key_ident);
+            write_value_key(out, &f.key, f.key_ident);
             out.push_str(": ");
             self.write(out, &f.ty, None);
             if f.optional {
