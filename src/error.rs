@@ -80,13 +80,21 @@ pub const SNIPPET_MAX_LINE: usize = 4096;
 /// a line longer than [`SNIPPET_MAX_LINE`] names its location in text instead of drawing it.
 pub fn snippet_fits(text: &str, span: std::ops::Range<usize>) -> bool {
     let b = text.as_bytes();
+    // Only as far as the limit each way: a long line is not scanned once per diagnostic.
     let fits = |at: usize| {
         let at = at.min(b.len());
-        let start = b[..at].iter().rposition(|&c| c == b'\n').map_or(0, |i| i + 1);
-        let end = b[at..]
-            .iter()
-            .position(|&c| c == b'\n')
-            .map_or(b.len(), |i| at + i);
+        let lo = at.saturating_sub(SNIPPET_MAX_LINE + 1);
+        let hi = (at + SNIPPET_MAX_LINE + 1).min(b.len());
+        let start = match b[lo..at].iter().rposition(|&c| c == b'\n') {
+            Some(i) => lo + i + 1,
+            None if lo == 0 => 0,
+            None => return false,
+        };
+        let end = match b[at..hi].iter().position(|&c| c == b'\n') {
+            Some(i) => at + i,
+            None if hi == b.len() => hi,
+            None => return false,
+        };
         end - start <= SNIPPET_MAX_LINE
     };
     span.start <= b.len()
@@ -103,9 +111,10 @@ pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
     while !text.is_char_boundary(offset) {
         offset -= 1;
     }
-    let before = &text.as_bytes()[..offset];
-    let line = before.iter().filter(|&&c| c == b'\n').count() + 1;
-    let line_start = before.iter().rposition(|&c| c == b'\n').map_or(0, |i| i + 1);
+    // `str` searches (memchr) rather than byte loops: this runs once per located problem.
+    let before = &text[..offset];
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
     let col = text[line_start..offset].chars().count() + 1;
     (line, col)
 }
