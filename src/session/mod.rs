@@ -341,11 +341,14 @@ pub fn load(root: &Path, sources: &[PathBuf], vars: &Vars) -> PlanSet {
         sessions.append(&mut found);
     }
     if sessions.is_empty() && !problems.iter().any(|p| p.kind == ProblemKind::Io) {
-        problems.push(
-            Problem::new(ProblemKind::Io, "no sessions found in the plan sources").help(
-                "a session is a `<session id=\"…\">…</session>` block at the start of a line",
-            ),
+        let mut p = Problem::new(ProblemKind::Io, "no sessions found in the plan sources").help(
+            "a session is a `<session id=\"…\">…</session>` block at the start of a line",
         );
+        // One file: the error names it (line 1).
+        if files.len() == 1 {
+            p = p.at(0, 0..0, "no <session id=…> block in this file");
+        }
+        problems.push(p);
     }
     let mut set = PlanSet {
         root: root.to_path_buf(),

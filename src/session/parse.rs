@@ -458,11 +458,36 @@ fn parse_block(
             other => s.unknown_elements.push(other.to_string()),
         }
     }
-    for u in &s.unknown_elements {
-        let span = root
-            .children
-            .iter()
-            .find(|c| u.ends_with(&c.name))
+    // One warning per kind of unknown element (the first of each; a block of 20,000 of them
+    // made as many warnings, each located by a scan of the block's children).
+    let mut first_child: std::collections::HashMap<&str, &Node> = Default::default();
+    for c in &root.children {
+        first_child.entry(c.name).or_insert(c);
+    }
+    let mut seen = std::collections::HashSet::new();
+    let distinct: Vec<&String> = s
+        .unknown_elements
+        .iter()
+        .filter(|u| seen.insert(u.as_str()))
+        .collect();
+    for (k, u) in distinct.iter().enumerate() {
+        if k == MAX_RECOVERED {
+            problems.push(
+                Problem::new(
+                    ProblemKind::UnknownElement,
+                    format!(
+                        "… and {} more kinds of unknown element in session {}",
+                        distinct.len() - k,
+                        s.id
+                    ),
+                )
+                .at(file, root.tag_span.clone(), "this session"),
+            );
+            break;
+        }
+        let last = u.rsplit('/').next().unwrap_or(u);
+        let span = first_child
+            .get(last)
             .map(|c| c.tag_span.clone())
             .unwrap_or_else(|| root.tag_span.clone());
         problems.push(
