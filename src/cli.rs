@@ -80,11 +80,13 @@ pub fn main() -> ExitCode {
     // Diagnostics wrap at the terminal width but never inside a word: a `path:line:col` split
     // across two lines is no longer a location anyone (or any tool) can use.
     let _ = miette::set_hook(Box::new(|_| {
-        Box::new(miette::MietteHandlerOpts::new()
+        Box::new(
+            miette::MietteHandlerOpts::new()
                 .break_words(false)
                 .word_separator(textwrap::WordSeparator::AsciiSpace)
                 .word_splitter(textwrap::WordSplitter::NoHyphenation)
-                .build())
+                .build(),
+        )
     }));
     let ui = Ui::from_env(cli.global.quiet);
     let status = match commands::dispatch(cli, &ui) {

@@ -63,7 +63,7 @@ pub enum ConfigError {
         #[source]
         source: std::io::Error,
     },
-    #[error("invalid fsi.toml: {message}{at}")]
+    #[error("invalid fsi.toml: {message}")]
     #[diagnostic(
         code(fsi::config::invalid),
         help("see docs/cli.md#fsitoml for the keys fsi.toml accepts")
@@ -74,8 +74,6 @@ pub enum ConfigError {
         src: NamedSource<String>,
         #[label("here")]
         span: Option<SourceSpan>,
-        /// ` (at file:line:col)` when the span is on a line too long to draw.
-        at: String,
     },
 }
 
@@ -110,10 +108,9 @@ impl Config {
                 span = None;
             }
             ConfigError::Invalid {
-                message: e.message().to_string(),
+                message: format!("{}{at}", e.message()),
                 span: span.map(SourceSpan::from),
                 src: NamedSource::new(name, text.to_string()),
-                at,
             }
         })
     }

@@ -87,8 +87,8 @@ fn run_fsi<S: AsRef<OsStr>>(dir: &Path, args: &[S]) -> Outcome {
     let stderr = String::from_utf8_lossy(&std::fs::read(err_path.path()).unwrap()).into_owned();
     let stdout = String::from_utf8_lossy(&std::fs::read(out_path.path()).unwrap()).into_owned();
     // `--json` reports problems on stdout, each with its `location`.
-    let located = LOCATED.is_match(&stderr)
-        || (stdout.contains("\"location\"") && LOCATED.is_match(&stdout));
+    let located =
+        LOCATED.is_match(&stderr) || (stdout.contains("\"location\"") && LOCATED.is_match(&stdout));
     use std::os::unix::process::ExitStatusExt;
     let code = status.and_then(|s| s.code());
     let verdict = match status {
@@ -211,7 +211,11 @@ fn every_dto_reproducer_generates_or_fails_located_within_5s() {
         check_args.push("--check".as_ref());
         let c = run_fsi(work.path(), &check_args);
         assert_ok(&format!("types --check {name}"), &c);
-        assert_eq!(g.code, c.code, "types {name}: --check disagrees\n{}", c.stderr);
+        assert_eq!(
+            g.code, c.code,
+            "types {name}: --check disagrees\n{}",
+            c.stderr
+        );
     }
 }
 
@@ -242,7 +246,11 @@ fn dto_reproducers_end_as_the_issue_asks() {
             ],
         );
         assert_eq!(o.code, Some(*code), "{name}\n{}", o.stderr);
-        assert!(o.stderr.contains(text), "{name}: no `{text}` in\n{}", o.stderr);
+        assert!(
+            o.stderr.contains(text),
+            "{name}: no `{text}` in\n{}",
+            o.stderr
+        );
     }
     // A star import of typing resolves (no "cannot resolve `TypeVar`"-style warning).
     let work = tempfile::tempdir().unwrap();
@@ -348,7 +356,11 @@ fn a_300_character_project_name_is_a_usage_error() {
     let name = "a".repeat(300);
     let o = run_fsi(work.path(), &["new", name.as_str(), "--yes"]);
     assert_eq!(o.code, Some(2), "{}", o.stderr);
-    assert!(o.stderr.contains("is not a usable project name"), "{}", o.stderr);
+    assert!(
+        o.stderr.contains("is not a usable project name"),
+        "{}",
+        o.stderr
+    );
     assert!(o.stderr.contains("at most"), "{}", o.stderr);
     assert_eq!(std::fs::read_dir(work.path()).unwrap().count(), 0);
 }
@@ -741,7 +753,12 @@ fn read_dir_files(dir: &Path) -> Vec<(String, Vec<u8>)> {
     for e in walkdir::WalkDir::new(dir).sort_by_file_name() {
         let e = e.unwrap();
         if e.file_type().is_file() {
-            let rel = e.path().strip_prefix(dir).unwrap().to_string_lossy().into_owned();
+            let rel = e
+                .path()
+                .strip_prefix(dir)
+                .unwrap()
+                .to_string_lossy()
+                .into_owned();
             out.push((rel, std::fs::read(e.path()).unwrap()));
         }
     }
@@ -773,7 +790,10 @@ fn fuzz_plans() {
     let mut rng = Rng(seed);
     let every = cli_every();
     let mut seeds: Vec<Vec<u8>> = Vec::new();
-    for dir in ["tests/fixtures/sessions/valid", "tests/fixtures/sessions/invalid"] {
+    for dir in [
+        "tests/fixtures/sessions/valid",
+        "tests/fixtures/sessions/invalid",
+    ] {
         for (_, bytes) in read_dir_files(&manifest().join(dir)) {
             seeds.push(bytes);
         }
@@ -815,19 +835,35 @@ fn fuzz_plans() {
             let o = run_fsi(work.path(), &args);
             if o.verdict != Verdict::Ok {
                 verdict = o.verdict;
-                note = format!("{}: exit {:?} after {:?}\n{}", cmd.join(" "), o.code, o.elapsed, o.stderr);
+                note = format!(
+                    "{}: exit {:?} after {:?}\n{}",
+                    cmd.join(" "),
+                    o.code,
+                    o.elapsed,
+                    o.stderr
+                );
             }
         }
         c.add(verdict);
         if verdict == Verdict::Ok {
             c.ok += 1;
         } else {
-            save_finding(verdict, c.inputs, "plan", &[(format!("plan.{ext}"), input)], &note);
+            save_finding(
+                verdict,
+                c.inputs,
+                "plan",
+                &[(format!("plan.{ext}"), input)],
+                &note,
+            );
         }
     }
     let _ = std::fs::remove_file(&current);
     report("plans", seed, &c, started);
-    assert_eq!(c.findings(), 0, "findings saved under target/fuzz-findings: {c:?}");
+    assert_eq!(
+        c.findings(),
+        0,
+        "findings saved under target/fuzz-findings: {c:?}"
+    );
 }
 
 #[test]
@@ -837,10 +873,8 @@ fn fuzz_dtos() {
     let mut rng = Rng(seed | 1);
     let every = cli_every();
     // A seed is a whole package: the reproducers' sets, and each typesync case with `common`.
-    let mut sets: Vec<Vec<(String, Vec<u8>)>> = dto_fixtures()
-        .iter()
-        .map(|d| read_dir_files(d))
-        .collect();
+    let mut sets: Vec<Vec<(String, Vec<u8>)>> =
+        dto_fixtures().iter().map(|d| read_dir_files(d)).collect();
     let cases = manifest().join("tests/fixtures/typesync");
     let common = read_dir_files(&cases.join("common"));
     for (name, bytes) in read_dir_files(&cases.join("cases")) {
@@ -883,13 +917,13 @@ fn fuzz_dtos() {
         }
         if verdict == Verdict::Ok && c.inputs.is_multiple_of(every) {
             c.cli_runs += 1;
-            let o = run_fsi(
-                work.path(),
-                &["types", "--from", "pkg", "--out", "out2"],
-            );
+            let o = run_fsi(work.path(), &["types", "--from", "pkg", "--out", "out2"]);
             if o.verdict != Verdict::Ok {
                 verdict = o.verdict;
-                note = format!("types: exit {:?} after {:?}\n{}", o.code, o.elapsed, o.stderr);
+                note = format!(
+                    "types: exit {:?} after {:?}\n{}",
+                    o.code, o.elapsed, o.stderr
+                );
             }
         }
         c.add(verdict);
@@ -905,7 +939,11 @@ fn fuzz_dtos() {
     }
     let _ = std::fs::remove_dir_all(findings_dir().join("current-dtos"));
     report("dtos", seed, &c, started);
-    assert_eq!(c.findings(), 0, "findings saved under target/fuzz-findings: {c:?}");
+    assert_eq!(
+        c.findings(),
+        0,
+        "findings saved under target/fuzz-findings: {c:?}"
+    );
 }
 
 fn save_current_dtos(set: &[(String, Vec<u8>)]) {

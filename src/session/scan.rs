@@ -151,9 +151,7 @@ impl<'a> Index<'a> {
     fn find_close(&self, from: usize, limit: usize, name: &str) -> Option<usize> {
         let v = self.closes.get(name)?;
         let k = v.partition_point(|&p| p < from);
-        v.get(k)
-            .copied()
-            .filter(|&p| p + name.len() + 3 <= limit)
+        v.get(k).copied().filter(|&p| p + name.len() + 3 <= limit)
     }
 
     /// Whether a `<name` starts in `from..to`.
@@ -232,7 +230,9 @@ pub fn find_sessions(src: &str) -> (Vec<Block<'_>>, Vec<ScanIssue>) {
             continue;
         }
         // The block ends at the next </session>, unless another block starts first.
-        let close = closes.get(closes.partition_point(|&c| c < tag.end)).copied();
+        let close = closes
+            .get(closes.partition_point(|&c| c < tag.end))
+            .copied();
         let mut j = next_opener[k];
         while j < candidates.len() && candidates[j].0 < tag.end {
             j = next_opener[j];
@@ -374,166 +374,169 @@ fn parse_start_tag(src: &str, at: usize) -> Option<StartTag<'_>> {
 
 /// Parse the element whose start tag is at `at`, bounded by `limit`.
 impl<'a> Scan<'a, '_> {
-fn element(&mut self, at: usize, tag: StartTag<'a>, limit: usize, depth: usize) -> Node<'a> {
-    let src = self.src;
-    let mut node = Node {
-        name: tag.name,
-        attrs: tag.attrs,
-        children: Vec::new(),
-        text: Cow::Borrowed(""),
-        tag_span: at..tag.end,
-        inner: tag.end..tag.end,
-        span: at..tag.end,
-    };
-    if tag.self_closing {
-        return node;
-    }
-    if RAW_ELEMENTS.contains(&tag.name) {
-        let end = self.index.find_close(tag.end, limit, tag.name).unwrap_or(limit);
-        node.inner = tag.end..end;
-        node.text = decode_cow(&src[tag.end..end]);
-        node.span = at..(end + tag.name.len() + 3).min(limit);
-        return node;
-    }
-    let (end, after) = self.content(tag.end, limit, tag.name, &mut node, depth);
-    node.inner = tag.end..end;
-    node.span = at..after;
-    node
-}
-
-/// Parse content until `</name>`; returns (content end, position after the close tag).
-fn content(
-    &mut self,
-    from: usize,
-    limit: usize,
-    name: &str,
-    node: &mut Node<'a>,
-    depth: usize,
-) -> (usize, usize) {
-    let src = self.src;
-    let b = src.as_bytes();
-    let mut i = from;
-    let mut text_start = from;
-    // Borrowed while the text is one contiguous piece of the source (the common case).
-    let mut raw_text: Cow<'a, str> = Cow::Borrowed("");
-    let flush = |raw: &mut Cow<'a, str>, s: &'a str| {
-        if s.is_empty() {
-        } else if raw.is_empty() {
-            *raw = Cow::Borrowed(s);
-        } else {
-            raw.to_mut().push_str(s);
-        }
-    };
-    while i < limit {
-        let Some(off) = src[i..limit].find('<') else {
-            break;
+    fn element(&mut self, at: usize, tag: StartTag<'a>, limit: usize, depth: usize) -> Node<'a> {
+        let src = self.src;
+        let mut node = Node {
+            name: tag.name,
+            attrs: tag.attrs,
+            children: Vec::new(),
+            text: Cow::Borrowed(""),
+            tag_span: at..tag.end,
+            inner: tag.end..tag.end,
+            span: at..tag.end,
         };
-        let lt = i + off;
-        let rest = &src[lt..limit];
-        if rest.starts_with("<!--") {
-            flush(&mut raw_text, &src[text_start..lt]);
-            let end = rest.find("-->").map_or(limit, |e| lt + e + 3);
-            i = end;
-            text_start = end;
-            continue;
+        if tag.self_closing {
+            return node;
         }
-        if rest.starts_with("<![CDATA[") {
-            flush(&mut raw_text, &src[text_start..lt]);
-            let body = lt + 9;
-            let end = src[body..limit].find("]]>").map_or(limit, |e| body + e);
-            // CDATA is literal: protect it from entity decoding by escaping `&`.
-            raw_text
-                .to_mut()
-                .push_str(&src[body..end].replace('&', "&amp;"));
-            i = (end + 3).min(limit);
-            text_start = i;
-            continue;
+        if RAW_ELEMENTS.contains(&tag.name) {
+            let end = self
+                .index
+                .find_close(tag.end, limit, tag.name)
+                .unwrap_or(limit);
+            node.inner = tag.end..end;
+            node.text = decode_cow(&src[tag.end..end]);
+            node.span = at..(end + tag.name.len() + 3).min(limit);
+            return node;
         }
-        if rest.starts_with("<?") {
-            flush(&mut raw_text, &src[text_start..lt]);
-            let end = rest.find("?>").map_or(limit, |e| lt + e + 2);
-            i = end;
-            text_start = end;
-            continue;
-        }
-        if rest.starts_with("</") {
-            let ns = lt + 2;
-            let mut ne = ns;
-            while ne < limit && is_name_char(b[ne]) {
-                ne += 1;
+        let (end, after) = self.content(tag.end, limit, tag.name, &mut node, depth);
+        node.inner = tag.end..end;
+        node.span = at..after;
+        node
+    }
+
+    /// Parse content until `</name>`; returns (content end, position after the close tag).
+    fn content(
+        &mut self,
+        from: usize,
+        limit: usize,
+        name: &str,
+        node: &mut Node<'a>,
+        depth: usize,
+    ) -> (usize, usize) {
+        let src = self.src;
+        let b = src.as_bytes();
+        let mut i = from;
+        let mut text_start = from;
+        // Borrowed while the text is one contiguous piece of the source (the common case).
+        let mut raw_text: Cow<'a, str> = Cow::Borrowed("");
+        let flush = |raw: &mut Cow<'a, str>, s: &'a str| {
+            if s.is_empty() {
+            } else if raw.is_empty() {
+                *raw = Cow::Borrowed(s);
+            } else {
+                raw.to_mut().push_str(s);
             }
-            let cname = &src[ns..ne];
-            if ne < limit && b[ne] == b'>' && !cname.is_empty() {
-                if cname == name {
-                    flush(&mut raw_text, &src[text_start..lt]);
-                    node.text = decode_text(raw_text);
-                    return (lt, ne + 1);
+        };
+        while i < limit {
+            let Some(off) = src[i..limit].find('<') else {
+                break;
+            };
+            let lt = i + off;
+            let rest = &src[lt..limit];
+            if rest.starts_with("<!--") {
+                flush(&mut raw_text, &src[text_start..lt]);
+                let end = rest.find("-->").map_or(limit, |e| lt + e + 3);
+                i = end;
+                text_start = end;
+                continue;
+            }
+            if rest.starts_with("<![CDATA[") {
+                flush(&mut raw_text, &src[text_start..lt]);
+                let body = lt + 9;
+                let end = src[body..limit].find("]]>").map_or(limit, |e| body + e);
+                // CDATA is literal: protect it from entity decoding by escaping `&`.
+                raw_text
+                    .to_mut()
+                    .push_str(&src[body..end].replace('&', "&amp;"));
+                i = (end + 3).min(limit);
+                text_start = i;
+                continue;
+            }
+            if rest.starts_with("<?") {
+                flush(&mut raw_text, &src[text_start..lt]);
+                let end = rest.find("?>").map_or(limit, |e| lt + e + 2);
+                i = end;
+                text_start = end;
+                continue;
+            }
+            if rest.starts_with("</") {
+                let ns = lt + 2;
+                let mut ne = ns;
+                while ne < limit && is_name_char(b[ne]) {
+                    ne += 1;
                 }
-                // A close tag for something else: stray. If it closes an ancestor, the caller
-                // will see it; we end here without consuming it (implicitly closing `name`).
-                if self.index.opened_between(from, lt, cname) || name == "session" {
+                let cname = &src[ns..ne];
+                if ne < limit && b[ne] == b'>' && !cname.is_empty() {
+                    if cname == name {
+                        flush(&mut raw_text, &src[text_start..lt]);
+                        node.text = decode_text(raw_text);
+                        return (lt, ne + 1);
+                    }
+                    // A close tag for something else: stray. If it closes an ancestor, the caller
+                    // will see it; we end here without consuming it (implicitly closing `name`).
+                    if self.index.opened_between(from, lt, cname) || name == "session" {
+                        self.recovered.push(ScanIssue {
+                            message: format!("stray </{cname}> ignored"),
+                            span: lt..ne + 1,
+                        });
+                        flush(&mut raw_text, &src[text_start..lt]);
+                        i = ne + 1;
+                        text_start = i;
+                        continue;
+                    }
                     self.recovered.push(ScanIssue {
-                        message: format!("stray </{cname}> ignored"),
+                        message: format!("<{name}> is not closed before </{cname}>"),
                         span: lt..ne + 1,
                     });
                     flush(&mut raw_text, &src[text_start..lt]);
-                    i = ne + 1;
+                    node.text = decode_text(raw_text);
+                    return (lt, lt);
+                }
+                i = lt + 2;
+                continue;
+            }
+            if let Some(tag) = parse_start_tag(src, lt).filter(|t| t.end <= limit) {
+                let close = self.index.find_close(tag.end, limit, tag.name);
+                if !tag.self_closing
+                    && depth + 1 >= MAX_DEPTH
+                    && let Some(c) = close
+                {
+                    // Too deep: the element is reported and skipped, not descended into.
+                    if self.errors.is_empty() {
+                        self.errors.push(ScanIssue {
+                            message: format!(
+                                "elements are nested more than {MAX_DEPTH} levels deep; <{}> and \
+                             its content are not read",
+                                tag.name
+                            ),
+                            span: lt..tag.end,
+                        });
+                    }
+                    flush(&mut raw_text, &src[text_start..lt]);
+                    i = c + tag.name.len() + 3;
                     text_start = i;
                     continue;
                 }
-                self.recovered.push(ScanIssue {
-                    message: format!("<{name}> is not closed before </{cname}>"),
-                    span: lt..ne + 1,
-                });
-                flush(&mut raw_text, &src[text_start..lt]);
-                node.text = decode_text(raw_text);
-                return (lt, lt);
-            }
-            i = lt + 2;
-            continue;
-        }
-        if let Some(tag) = parse_start_tag(src, lt).filter(|t| t.end <= limit) {
-            let close = self.index.find_close(tag.end, limit, tag.name);
-            if !tag.self_closing
-                && depth + 1 >= MAX_DEPTH
-                && let Some(c) = close
-            {
-                // Too deep: the element is reported and skipped, not descended into.
-                if self.errors.is_empty() {
-                    self.errors.push(ScanIssue {
-                        message: format!(
-                            "elements are nested more than {MAX_DEPTH} levels deep; <{}> and \
-                             its content are not read",
-                            tag.name
-                        ),
-                        span: lt..tag.end,
-                    });
+                if tag.self_closing || close.is_some() {
+                    flush(&mut raw_text, &src[text_start..lt]);
+                    let child = self.element(lt, tag, limit, depth + 1);
+                    i = child.span.end.max(lt + 1);
+                    node.children.push(child);
+                    text_start = i;
+                    continue;
                 }
-                flush(&mut raw_text, &src[text_start..lt]);
-                i = c + tag.name.len() + 3;
-                text_start = i;
-                continue;
             }
-            if tag.self_closing || close.is_some() {
-                flush(&mut raw_text, &src[text_start..lt]);
-                let child = self.element(lt, tag, limit, depth + 1);
-                i = child.span.end.max(lt + 1);
-                node.children.push(child);
-                text_start = i;
-                continue;
-            }
+            // Not a tag: a literal `<`.
+            i = lt + 1;
         }
-        // Not a tag: a literal `<`.
-        i = lt + 1;
+        flush(&mut raw_text, &src[text_start..limit.max(text_start)]);
+        node.text = decode_text(raw_text);
+        self.recovered.push(ScanIssue {
+            message: format!("<{name}> is never closed"),
+            span: node.tag_span.clone(),
+        });
+        (limit, limit)
     }
-    flush(&mut raw_text, &src[text_start..limit.max(text_start)]);
-    node.text = decode_text(raw_text);
-    self.recovered.push(ScanIssue {
-        message: format!("<{name}> is never closed"),
-        span: node.tag_span.clone(),
-    });
-    (limit, limit)
-}
 }
 
 /// [`decode_entities`], borrowing when there is nothing to decode.
@@ -687,6 +690,49 @@ mod tests {
             "<session id=\"A-01\"><check name=\"n\">test $(wc -l <file) -lt 3</check></session>";
         let (blocks, _) = find_sessions(src);
         assert_eq!(blocks[0].root.children[0].text, "test $(wc -l <file) -lt 3");
+    }
+
+    #[test]
+    fn nesting_past_the_limit_is_an_error_not_a_recursion() {
+        let n = 20_000;
+        let src = format!(
+            "<session id=\"A-01\">\n{}x{}\n</session>\n",
+            "<a>".repeat(n),
+            "</a>".repeat(n)
+        );
+        let (blocks, issues) = find_sessions(&src);
+        assert!(issues.is_empty());
+        assert_eq!(blocks[0].errors.len(), 1, "{:?}", blocks[0].errors);
+        assert!(blocks[0].errors[0].message.contains("more than 64 levels"));
+        let mut depth = 0;
+        let mut node = &blocks[0].root;
+        while let Some(c) = node.children.first() {
+            node = c;
+            depth += 1;
+        }
+        assert_eq!(depth, MAX_DEPTH - 1);
+    }
+
+    #[test]
+    fn unclosed_tags_are_text_and_scanned_once() {
+        let n = 80_000;
+        let src = format!("<session id=\"A-01\">\n{}\n</session>\n", "<a>".repeat(n));
+        let t = std::time::Instant::now();
+        let (blocks, _) = find_sessions(&src);
+        assert!(blocks[0].root.children.is_empty());
+        assert!(blocks[0].root.text.len() >= 3 * n);
+        // Quadratic, this took seconds (9.4 s for 240 KB in a release build).
+        assert!(
+            t.elapsed() < std::time::Duration::from_secs(2),
+            "{:?}",
+            t.elapsed()
+        );
+    }
+
+    #[test]
+    fn entity_probe_stops_at_a_char_boundary() {
+        assert_eq!(decode_entities("&aaaaaaaaaaé;"), "&aaaaaaaaaaé;");
+        assert_eq!(decode_entities("&#233;"), "é");
     }
 
     #[test]

@@ -81,25 +81,21 @@ pub enum TypesError {
     #[error("Python syntax error: {message}")]
     #[diagnostic(code(fsi::types::syntax))]
     Syntax {
+        /// Ends with ` (at file:line:col; …)` when the line is too long to draw.
         message: String,
         #[source_code]
-        src: Option<NamedSource<String>>,
+        src: NamedSource<String>,
         #[label("here")]
         span: Option<SourceSpan>,
-        /// The location in words when the line is too long to show.
-        #[help]
-        note: Option<String>,
     },
     #[error("{message}")]
     #[diagnostic(code(fsi::types::invalid))]
     Invalid {
         message: String,
         #[source_code]
-        src: Option<NamedSource<String>>,
+        src: NamedSource<String>,
         #[label("here")]
         span: Option<SourceSpan>,
-        #[help]
-        note: Option<String>,
     },
     #[error("{} Python files could not be read", errors.len())]
     #[diagnostic(code(fsi::types::many))]
@@ -125,26 +121,24 @@ impl Classify for TypesError {
 }
 
 /// A span of a file for a diagnostic: drawn by miette when its line is short enough, else named
-/// as `file:line:col` in a note (see [`crate::error::snippet_fits`]).
+/// as ` (at file:line:col; …)`, the suffix returned for the message (see
+/// [`crate::error::snippet_fits`]).
 pub(crate) fn at_source(
     rel: &str,
     text: String,
     start: usize,
     len: usize,
-) -> (Option<NamedSource<String>>, Option<SourceSpan>, Option<String>) {
+) -> (NamedSource<String>, Option<SourceSpan>, String) {
     if crate::error::snippet_fits(&text, start..start + len) {
         (
-            Some(NamedSource::new(rel, text)),
+            NamedSource::new(rel, text),
             Some((start, len).into()),
-            None,
+            String::new(),
         )
     } else {
         let (l, c) = crate::error::line_col(&text, start);
-        (
-            None,
-            None,
-            Some(format!("at {rel}:{l}:{c} (the line is too long to show)")),
-        )
+        let at = format!(" (at {rel}:{l}:{c}; the line is too long to show)");
+        (NamedSource::new(rel, text), None, at)
     }
 }
 

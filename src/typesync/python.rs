@@ -399,12 +399,11 @@ impl Frontend {
         let parsed = match parsed {
             Ok(p) => p,
             Err(e) => {
-                let (src, span, note) = super::at_source(&rel, text, e.start, e.len);
+                let (src, span, at) = super::at_source(&rel, text, e.start, e.len);
                 self.errors.push(TypesError::Syntax {
-                    message: e.message,
+                    message: format!("{}{at}", e.message),
                     src,
                     span,
-                    note,
                 });
                 return None;
             }
@@ -898,22 +897,25 @@ impl Frontend {
 
     /// The error for a model whose chain of bases is too long.
     fn inherit_error(&mut self, mi: usize, name: &str, at: ruff_text_size::TextRange) {
-        if self.errors.iter().any(|e| matches!(e, TypesError::Invalid { .. })) {
+        if self
+            .errors
+            .iter()
+            .any(|e| matches!(e, TypesError::Invalid { .. }))
+        {
             return; // one is enough: every subclass below would repeat it
         }
         let m = self.mods[mi].clone();
         let start = u32::from(at.start()) as usize;
-        let len = (u32::from(at.end()) as usize).saturating_sub(start).min(
-            m.text[start..].find('\n').unwrap_or(m.text.len() - start),
-        );
-        let (src, span, note) = super::at_source(&m.rel, m.text.clone(), start, len);
+        let len = (u32::from(at.end()) as usize)
+            .saturating_sub(start)
+            .min(m.text[start..].find('\n').unwrap_or(m.text.len() - start));
+        let (src, span, at) = super::at_source(&m.rel, m.text.clone(), start, len);
         self.errors.push(TypesError::Invalid {
             message: format!(
-                "model {name} inherits through more than {MAX_INHERIT_DEPTH} levels of model bases; fsi does not flatten chains that long"
+                "model {name} inherits through more than {MAX_INHERIT_DEPTH} levels of model bases; fsi does not flatten chains that long{at}"
             ),
             src,
             span,
-            note,
         });
     }
 
@@ -2077,7 +2079,10 @@ fn nesting_error(text: &str) -> Option<usize> {
     while i < b.len() {
         match b[i] {
             b'#' => {
-                i += b[i..].iter().position(|&c| c == b'\n').unwrap_or(b.len() - i);
+                i += b[i..]
+                    .iter()
+                    .position(|&c| c == b'\n')
+                    .unwrap_or(b.len() - i);
             }
             q @ (b'"' | b'\'') => {
                 let triple = b.get(i + 1) == Some(&q) && b.get(i + 2) == Some(&q);
@@ -2091,7 +2096,8 @@ fn nesting_error(text: &str) -> Option<usize> {
                     if !triple && c == b'\n' {
                         break;
                     }
-                    if c == q && (!triple || (b.get(i + 1) == Some(&q) && b.get(i + 2) == Some(&q))) {
+                    if c == q && (!triple || (b.get(i + 1) == Some(&q) && b.get(i + 2) == Some(&q)))
+                    {
                         i += if triple { 2 } else { 0 };
                         break;
                     }
@@ -2151,18 +2157,69 @@ fn module_all(m: &PyMod) -> Option<Vec<String>> {
 /// Whether fsi knows that `from m import *` (an external module, normalised) binds `n`.
 fn ext_exports(m: &str, n: &str) -> bool {
     const TYPING: &[&str] = &[
-        "Any", "Optional", "Union", "List", "Dict", "Set", "FrozenSet", "Tuple", "Type",
-        "Sequence", "MutableSequence", "Iterable", "Collection", "AbstractSet", "MutableSet",
-        "Mapping", "MutableMapping", "Deque", "DefaultDict", "OrderedDict", "Literal",
-        "Annotated", "ClassVar", "Final", "Required", "NotRequired", "ReadOnly", "TypeVar",
-        "ParamSpec", "NewType", "Generic", "TypedDict", "TypeAlias", "NamedTuple", "Protocol",
+        "Any",
+        "Optional",
+        "Union",
+        "List",
+        "Dict",
+        "Set",
+        "FrozenSet",
+        "Tuple",
+        "Type",
+        "Sequence",
+        "MutableSequence",
+        "Iterable",
+        "Collection",
+        "AbstractSet",
+        "MutableSet",
+        "Mapping",
+        "MutableMapping",
+        "Deque",
+        "DefaultDict",
+        "OrderedDict",
+        "Literal",
+        "Annotated",
+        "ClassVar",
+        "Final",
+        "Required",
+        "NotRequired",
+        "ReadOnly",
+        "TypeVar",
+        "ParamSpec",
+        "NewType",
+        "Generic",
+        "TypedDict",
+        "TypeAlias",
+        "NamedTuple",
+        "Protocol",
     ];
     const PYDANTIC: &[&str] = &[
-        "BaseModel", "RootModel", "Field", "ConfigDict", "computed_field", "field_serializer",
-        "model_serializer", "field_validator", "model_validator", "validator", "root_validator",
-        "Json", "SerializeAsAny", "PlainSerializer", "WrapSerializer", "AliasChoices",
-        "AliasPath", "conint", "confloat", "constr", "condecimal", "conbytes", "condate",
-        "conlist", "conset", "confrozenset",
+        "BaseModel",
+        "RootModel",
+        "Field",
+        "ConfigDict",
+        "computed_field",
+        "field_serializer",
+        "model_serializer",
+        "field_validator",
+        "model_validator",
+        "validator",
+        "root_validator",
+        "Json",
+        "SerializeAsAny",
+        "PlainSerializer",
+        "WrapSerializer",
+        "AliasChoices",
+        "AliasPath",
+        "conint",
+        "confloat",
+        "constr",
+        "condecimal",
+        "conbytes",
+        "condate",
+        "conlist",
+        "conset",
+        "confrozenset",
     ];
     const ENUM: &[&str] = &["Enum", "IntEnum", "StrEnum", "Flag", "IntFlag", "auto"];
     ext_scalar(m, n).is_some()
@@ -2496,6 +2553,22 @@ mod tests {
     use super::*;
 
     #[test]
+    fn bracket_nesting_is_limited_outside_strings_and_comments() {
+        let deep = format!("x: {}int{}\n", "List[".repeat(201), "]".repeat(201));
+        let at = nesting_error(&deep).expect("too deep");
+        assert_eq!(&deep[at..at + 1], "[");
+        let ok = format!("x: {}int{}\n", "List[".repeat(200), "]".repeat(200));
+        assert_eq!(nesting_error(&ok), None);
+        let quoted = format!(
+            "s = '{}'  # {}\nt = \"\"\"{}\"\"\"\n",
+            "(".repeat(300),
+            "[".repeat(300),
+            "{".repeat(300)
+        );
+        assert_eq!(nesting_error(&quoted), None);
+    }
+
+    #[test]
     fn line_numbers_are_one_based() {
         let ls = line_starts("a\nbc\n\nd");
         let m = PyMod {
@@ -2505,6 +2578,7 @@ mod tests {
             body: vec![],
             line_starts: ls,
             scope: HashMap::default(),
+            stars: vec![],
             is_pkg: false,
         };
         assert_eq!(m.line(TextSize::from(0)), 1);

@@ -226,7 +226,9 @@ impl Parts {
 
     pub(crate) fn truncate(&mut self, n: usize) {
         while self.ranges.len() > n {
-            let Some((_, h)) = self.ranges.pop() else { break };
+            let Some((_, h)) = self.ranges.pop() else {
+                break;
+            };
             let i = self.ranges.len();
             if let Some(v) = self.by_hash.get_mut(&h) {
                 if v.last() == Some(&i) {

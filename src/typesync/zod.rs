@@ -10,7 +10,6 @@
 //! As in the TypeScript emitter, text is appended to one buffer as it is produced, and the header
 //! and imports are put in front of the body once it is known what the body references.
 
-
 use super::ir::*;
 use super::ts::{
     self, Exports, TsWriter, write_imports, write_json_str, write_lit, write_value_key,
