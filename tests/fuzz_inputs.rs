@@ -540,7 +540,7 @@ fn mutate(rng: &mut Rng, input: &[u8], tokens: &[&str], others: &[Vec<u8>]) -> V
                 let to = rng.below(v.len() + 1);
                 v.splice(to..to, piece);
             }
-            3 | 4 | 5 => {
+            3..=5 => {
                 let t = rng.pick(tokens).as_bytes().to_vec();
                 v.splice(at..at, t);
             }
@@ -765,6 +765,8 @@ fn read_dir_files(dir: &Path) -> Vec<(String, Vec<u8>)> {
     out
 }
 
+/// The counts, on stderr (shown with `--nocapture`, and in a failure's output).
+#[allow(clippy::print_stderr)]
 fn report(target: &str, seed: u64, c: &Counts, started: Instant) {
     eprintln!(
         "fuzz {target}: seed {seed}, {:.0} s: {} inputs ({} also through the binary): {} ok, {} located errors; \
@@ -829,7 +831,7 @@ fn fuzz_plans() {
         }
         if verdict == Verdict::Ok && c.inputs.is_multiple_of(every) {
             c.cli_runs += 1;
-            let cmd: &[&str] = *rng.pick(PLAN_COMMANDS);
+            let cmd = PLAN_COMMANDS[rng.below(PLAN_COMMANDS.len())];
             let mut args: Vec<&OsStr> = cmd.iter().map(OsStr::new).collect();
             args.extend([OsStr::new("--plan"), file.as_os_str()]);
             let o = run_fsi(work.path(), &args);
