@@ -290,6 +290,40 @@ fn dto_reproducers_end_as_the_issue_asks() {
     assert!(ts.contains("tag?: Tag | null"), "{ts}");
 }
 
+/// Left-nested chains (`A | B | …`, `a.b.c…`) are walked, not recursed: 20,000 links
+/// overflowed the stack.
+#[test]
+fn long_chains_in_type_positions_end() {
+    let work = tempfile::tempdir().unwrap();
+    let pkg = work.path().join("pkg");
+    std::fs::create_dir_all(&pkg).unwrap();
+    let n = 20_000;
+    std::fs::write(
+        pkg.join("dtos.py"),
+        format!(
+            "import typing\nfrom pydantic import BaseModel\nclass A(BaseModel):\n    u: {}\n    a: {}\n",
+            vec!["int"; n].join(" | "),
+            vec!["typing"; n].join(".")
+        ),
+    )
+    .unwrap();
+    let out = work.path().join("out");
+    let o = run_fsi(
+        work.path(),
+        &[
+            OsStr::new("types"),
+            "--from".as_ref(),
+            pkg.as_os_str(),
+            "--out".as_ref(),
+            out.as_os_str(),
+        ],
+    );
+    assert_ok("chains", &o);
+    assert_eq!(o.code, Some(0), "{}", o.stderr);
+    let ts = std::fs::read_to_string(out.join("dtos.ts")).unwrap();
+    assert!(ts.contains("u: number;"), "{ts}");
+}
+
 #[test]
 fn proto_alias_is_a_field_not_a_prototype() {
     let work = tempfile::tempdir().unwrap();

@@ -555,17 +555,32 @@ impl Frontend {
                 self.names[mi].insert(n.id.to_string(), s.clone());
                 s
             }
-            Expr::Attribute(a) => {
-                let attr = a.attr.id.as_str();
-                match self.resolve(mi, &a.value) {
-                    Sym::Module(d) => self.resolve_in_module(&d, attr, 0),
-                    Sym::Ext(m, n) => Sym::Ext(norm_module(&format!("{m}.{n}")), attr.to_string()),
-                    Sym::Class(mj, c) => Sym::Member(mj, c, attr.to_string()),
-                    Sym::Unresolved(n) | Sym::Assign(_, n) | Sym::TypeParam(n) => {
-                        Sym::Unresolved(format!("{n}.{attr}"))
-                    }
-                    Sym::Member(_, c, m) => Sym::Unresolved(format!("{c}.{m}.{attr}")),
+            Expr::Attribute(_) => {
+                // `a.b.c…` nests to the left: walk it, not recurse (20,000 links overflowed).
+                let mut attrs = Vec::new();
+                let mut cur = e;
+                while let Expr::Attribute(a) = cur {
+                    attrs.push(a.attr.id.as_str());
+                    cur = &a.value;
                 }
+                if attrs.len() > MAX_TYPE_DEPTH as usize {
+                    return Sym::Unresolved(format!("{}.….{}", attrs[attrs.len() - 1], attrs[0]));
+                }
+                let mut sym = self.resolve(mi, cur);
+                for attr in attrs.into_iter().rev() {
+                    sym = match sym {
+                        Sym::Module(d) => self.resolve_in_module(&d, attr, 0),
+                        Sym::Ext(m, n) => {
+                            Sym::Ext(norm_module(&format!("{m}.{n}")), attr.to_string())
+                        }
+                        Sym::Class(mj, c) => Sym::Member(mj, c, attr.to_string()),
+                        Sym::Unresolved(n) | Sym::Assign(_, n) | Sym::TypeParam(n) => {
+                            Sym::Unresolved(format!("{n}.{attr}"))
+                        }
+                        Sym::Member(_, c, m) => Sym::Unresolved(format!("{c}.{m}.{attr}")),
+                    };
+                }
+                sym
             }
             _ => Sym::Unresolved("<expr>".into()),
         }
