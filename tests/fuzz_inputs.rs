@@ -439,6 +439,7 @@ const PLAN_COMMANDS: &[&[&str]] = &[
 ];
 
 const PLAN_TOKENS: &[&str] = &[
+    "@CHAIN",
     "<session id=\"A-01\">",
     "<session id=\"B-02\" project=\"{project}\">\n",
     "</session>",
@@ -505,6 +506,9 @@ const PLAN_TOKENS: &[&str] = &[
 ];
 
 const PY_TOKENS: &[&str] = &[
+    "@CHAIN",
+    "int | ",
+    "typing.",
     "class X(BaseModel):\n    x: int\n",
     "class Y(X):\n    y: str\n",
     "    z: int\n",
@@ -552,6 +556,47 @@ const PY_TOKENS: &[&str] = &[
     "class Z(Z):\n    pass\n",
 ];
 
+/// A generated structure many links long: sessions each requiring the previous one (closing a
+/// cycle or not), or models each inheriting from / referring to the previous one.
+fn chain(rng: &mut Rng, plan: bool) -> Vec<u8> {
+    use std::fmt::Write;
+    let n = [10, 100, 1_000, 5_000, 20_000][rng.below(5)];
+    let cycle = rng.below(2) == 0;
+    let mut out = String::new();
+    for i in 0..n {
+        let prev = if i > 0 {
+            Some(i - 1)
+        } else if cycle {
+            Some(n - 1)
+        } else {
+            None
+        };
+        if plan {
+            let _ = write!(out, "\n<session id=\"G-{i}\">\n");
+            if let Some(p) = prev {
+                let _ = writeln!(
+                    out,
+                    "<dependencies><requires>G-{p}</requires></dependencies>"
+                );
+            }
+            out.push_str("</session>\n");
+        } else {
+            match (rng.below(2), prev) {
+                (0, Some(p)) if p < i => {
+                    let _ = writeln!(out, "class G{i}(G{p}):\n    f{i}: int");
+                }
+                (_, Some(p)) => {
+                    let _ = writeln!(out, "class G{i}(BaseModel):\n    r: \"G{p} | None\" = None");
+                }
+                _ => {
+                    let _ = writeln!(out, "class G{i}(BaseModel):\n    x: int");
+                }
+            }
+        }
+    }
+    out.into_bytes()
+}
+
 /// Mutate `input` (1–4 operations) using `tokens` and bytes of the other seeds.
 fn mutate(rng: &mut Rng, input: &[u8], tokens: &[&str], others: &[Vec<u8>]) -> Vec<u8> {
     let mut v = input.to_vec();
@@ -575,7 +620,12 @@ fn mutate(rng: &mut Rng, input: &[u8], tokens: &[&str], others: &[Vec<u8>]) -> V
                 v.splice(to..to, piece);
             }
             3..=5 => {
-                let t = rng.pick(tokens).as_bytes().to_vec();
+                let t = rng.pick(tokens);
+                let t = if *t == "@CHAIN" {
+                    chain(rng, tokens == PLAN_TOKENS)
+                } else {
+                    t.as_bytes().to_vec()
+                };
                 v.splice(at..at, t);
             }
             6 => {

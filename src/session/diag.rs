@@ -206,6 +206,9 @@ impl Diagnostic for ProblemDiagnostic {
     }
 }
 
+/// Related places drawn (or named) per diagnostic.
+pub const MAX_RELATED: usize = 20;
+
 /// Turn a problem into something miette renders. Related spans in the same file become extra
 /// labels.
 pub fn to_diagnostic(problem: &Problem, files: &[SourceFile]) -> ProblemDiagnostic {
@@ -234,7 +237,7 @@ pub fn to_diagnostic(problem: &Problem, files: &[SourceFile]) -> ProblemDiagnost
             problem.label.clone(),
             span.start..span.end,
         ));
-        for (rf, rspan, rlabel) in &problem.related {
+        for (rf, rspan, rlabel) in problem.related.iter().take(MAX_RELATED) {
             if *rf == f && fits(rspan) {
                 labels.push(LabeledSpan::new_with_span(
                     Some(rlabel.clone()),
@@ -248,9 +251,17 @@ pub fn to_diagnostic(problem: &Problem, files: &[SourceFile]) -> ProblemDiagnost
         problem
             .related
             .iter()
+            .take(MAX_RELATED)
             .filter(|(rf, rspan, _)| !drawn || Some(*rf) != problem.file || !fits(rspan))
             .map(|(rf, span, label)| format!("{label} at {}", location(files, *rf, span.start))),
     );
+    // A cycle of 20,000 sessions: its first places are drawn, the rest counted.
+    if problem.related.len() > MAX_RELATED {
+        notes.push(format!(
+            "… and {} more places",
+            problem.related.len() - MAX_RELATED
+        ));
+    }
     if !notes.is_empty() {
         let extra = notes.join("; ");
         problem.help = Some(match problem.help.take() {

@@ -666,14 +666,16 @@ fn sccs(ir: &Ir) -> (Vec<usize>, Vec<usize>) {
             }
         }
     }
+    // Only "same component?" is asked; Kosaraju walks with explicit stacks (petgraph's Tarjan
+    // recursed once per model on a chain of references: 20,000 overflowed).
     let mut scc = vec![0; n];
-    for (i, comp) in petgraph::algo::tarjan_scc(&g).into_iter().enumerate() {
+    for (i, comp) in petgraph::algo::kosaraju_scc(&g).into_iter().enumerate() {
         for node in comp {
             scc[node.index()] = i;
         }
     }
     let mut mscc = vec![0; nm];
-    for (i, comp) in petgraph::algo::tarjan_scc(&mg).into_iter().enumerate() {
+    for (i, comp) in petgraph::algo::kosaraju_scc(&mg).into_iter().enumerate() {
         for node in comp {
             mscc[node.index()] = i;
         }
