@@ -352,6 +352,43 @@ fn proto_alias_is_a_field_not_a_prototype() {
     assert!(!zod.contains("  \"__proto__\":"), "{zod}");
 }
 
+/// A dependency cycle through 20,000 sessions (petgraph's Tarjan recursed once per session)
+/// and a chain of 20,000: one located error, and an order.
+#[test]
+fn twenty_thousand_sessions_in_a_cycle_or_a_chain() {
+    let work = tempfile::tempdir().unwrap();
+    let n = 20_000;
+    for cycle in [true, false] {
+        let mut plan = String::new();
+        for i in 0..n {
+            plan.push_str(&format!("<session id=\"S-{i}\">\n"));
+            if i > 0 || cycle {
+                let p = (i + n - 1) % n;
+                plan.push_str(&format!(
+                    "<dependencies><requires>S-{p}</requires></dependencies>\n"
+                ));
+            }
+            plan.push_str("</session>\n");
+        }
+        std::fs::write(work.path().join("plan.xml"), plan).unwrap();
+        for cmd in [&["sessions", "validate"][..], &["plan"][..]] {
+            let mut args: Vec<&str> = cmd.to_vec();
+            args.extend(["--plan", "plan.xml"]);
+            let o = run_fsi(work.path(), &args);
+            assert_ok(&format!("{cmd:?} (cycle: {cycle})"), &o);
+            assert_eq!(o.code, Some(if cycle { 2 } else { 0 }), "{}", o.stderr);
+            if cycle {
+                assert!(
+                    o.stderr.contains("dependency cycle: S-0 -> S-19999"),
+                    "{}",
+                    &o.stderr[..500]
+                );
+                assert!(o.stderr.contains("more places"), "{}", &o.stderr[..500]);
+            }
+        }
+    }
+}
+
 #[test]
 fn plan_paths_outside_the_project_are_refused_with_a_location() {
     let work = tempfile::tempdir().unwrap();
