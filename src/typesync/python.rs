@@ -122,6 +122,8 @@ pub(crate) struct Frontend {
     build_depth: u32,
     /// Per model (module, class): the length of its longest chain of model bases.
     inherit_depth: HashMap<(usize, String), u32>,
+    /// What `from M import *` binds, per (module, name).
+    star_memo: HashMap<(usize, String), Option<Sym>>,
 }
 
 /// Types nest at most this deep (`List[List[…]]`); deeper parts are `unknown`, with a warning.
@@ -315,6 +317,7 @@ impl Frontend {
             inlining: Vec::new(),
             build_depth: 0,
             inherit_depth: HashMap::default(),
+            star_memo: HashMap::default(),
         }
     }
 
@@ -515,8 +518,28 @@ impl Frontend {
     /// or else its public names (and what its own star imports provide); from a package fsi
     /// knows (typing, pydantic, enum, datetime …), the names fsi knows it exports.
     fn star_import(&mut self, mi: usize, name: &str, depth: u32) -> Option<Sym> {
-        let stars = self.mods[mi].stars.clone();
-        for module in stars.iter().rev() {
+        if self.mods[mi].stars.is_empty() {
+            return None;
+        }
+        // Memoized, and "not found" while under way: star imports that import each other (or a
+        // package importing itself 2,000 times) were searched along every path.
+        let key = (mi, name.to_string());
+        if let Some(s) = self.star_memo.get(&key) {
+            return s.clone();
+        }
+        self.star_memo.insert(key.clone(), None);
+        let found = self.star_import_uncached(mi, name, depth);
+        self.star_memo.insert(key, found.clone());
+        found
+    }
+
+    fn star_import_uncached(&mut self, mi: usize, name: &str, depth: u32) -> Option<Sym> {
+        let mut stars = self.mods[mi].stars.clone();
+        // The last import of a module is the one that counts.
+        let mut seen = BTreeSet::new();
+        stars.reverse();
+        stars.retain(|m| seen.insert(m.clone()));
+        for module in stars.iter() {
             if !self.is_internal(module) {
                 let m = norm_module(module);
                 if ext_exports(&m, name) {
