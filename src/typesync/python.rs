@@ -1415,8 +1415,8 @@ impl Frontend {
         {
             let m = self.mods[mj].clone();
             let value = match &m.body[i] {
-                Stmt::Assign(a) => Some((*a.value).clone()),
-                Stmt::AnnAssign(a) => a.value.as_deref().cloned(),
+                Stmt::Assign(a) => Some(shallow(&a.value)),
+                Stmt::AnnAssign(a) => a.value.as_deref().map(shallow),
                 _ => None,
             };
             if let Some(e) = value
@@ -1428,7 +1428,7 @@ impl Frontend {
                 return (mj, e);
             }
         }
-        (mi, v.clone())
+        (mi, shallow(v))
     }
 
     fn const_str(&mut self, mi: usize, v: &Expr) -> Option<String> {
@@ -2154,6 +2154,17 @@ fn nesting_error(text: &str) -> Option<usize> {
         i += 1;
     }
     None
+}
+
+/// `e` if it is a literal constraints and names can use (a string, a number, `-1`), else a
+/// stand-in: cloning an arbitrary expression recursed through all of it (a default of 20,000
+/// nested operators overflowed the stack).
+fn shallow(e: &Expr) -> Expr {
+    match e {
+        Expr::StringLiteral(_) | Expr::NumberLiteral(_) => e.clone(),
+        Expr::UnaryOp(u) if matches!(&*u.operand, Expr::NumberLiteral(_)) => e.clone(),
+        _ => Expr::EllipsisLiteral(ast::ExprEllipsisLiteral::default()),
+    }
 }
 
 /// The operands of `A | B | C …` (nested to the left), without recursion.
