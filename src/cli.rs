@@ -83,6 +83,17 @@ pub fn main() -> ExitCode {
     if !matches!(cli.command, Command::Types(_)) {
         let _ = nix::sys::prctl::set_thp_disable(true);
     }
+    // Diagnostics wrap at the terminal width but never inside a word: a `path:line:col` split
+    // across two lines is no longer a location anyone (or any tool) can use.
+    let _ = miette::set_hook(Box::new(|_| {
+        Box::new(
+            miette::MietteHandlerOpts::new()
+                .break_words(false)
+                .word_separator(textwrap::WordSeparator::AsciiSpace)
+                .word_splitter(textwrap::WordSplitter::NoHyphenation)
+                .build(),
+        )
+    }));
     let ui = Ui::from_env(cli.global.quiet);
     let status = match commands::dispatch(cli, &ui) {
         Ok(status) => status,

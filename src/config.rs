@@ -126,10 +126,23 @@ pub struct Project {
 
 impl Config {
     pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
-        toml::from_str(text).map_err(|e| ConfigError::Invalid {
-            message: e.message().to_string(),
-            span: e.span().map(SourceSpan::from),
-            src: NamedSource::new(path.display().to_string(), text.to_string()),
+        toml::from_str(text).map_err(|e| {
+            let name = path.display().to_string();
+            let mut span = e.span();
+            let mut at = String::new();
+            // miette cannot draw a label past column 65,535 (see `snippet_fits`).
+            if let Some(r) = span.clone()
+                && !crate::error::snippet_fits(text, r.clone())
+            {
+                let (l, c) = crate::error::line_col(text, r.start);
+                at = format!(" (at {name}:{l}:{c})");
+                span = None;
+            }
+            ConfigError::Invalid {
+                message: format!("{}{at}", e.message()),
+                span: span.map(SourceSpan::from),
+                src: NamedSource::new(name, text.to_string()),
+            }
         })
     }
 

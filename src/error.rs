@@ -70,3 +70,51 @@ where
 /// What every command returns: the exit status on success paths (a run whose checks failed
 /// returns `Ok(ExitStatus::Failure)` after reporting), or an error to render.
 pub type CmdResult = Result<ExitStatus, CommandError>;
+
+/// Longest line (in bytes) miette is asked to show in a snippet.
+pub const SNIPPET_MAX_LINE: usize = 4096;
+
+/// Whether miette can show a snippet of `text` around `span`. Its graphical renderer pads to a
+/// label's column with a format width, which Rust caps at 65,535 columns: a label further right
+/// panics. A line that long is no use on a terminal anyway, so a diagnostic whose span sits on
+/// a line longer than [`SNIPPET_MAX_LINE`] names its location in text instead of drawing it.
+pub fn snippet_fits(text: &str, span: std::ops::Range<usize>) -> bool {
+    let b = text.as_bytes();
+    // Only as far as the limit each way: a long line is not scanned once per diagnostic.
+    let fits = |at: usize| {
+        let at = at.min(b.len());
+        let lo = at.saturating_sub(SNIPPET_MAX_LINE + 1);
+        let hi = (at + SNIPPET_MAX_LINE + 1).min(b.len());
+        let start = match b[lo..at].iter().rposition(|&c| c == b'\n') {
+            Some(i) => lo + i + 1,
+            None if lo == 0 => 0,
+            None => return false,
+        };
+        let end = match b[at..hi].iter().position(|&c| c == b'\n') {
+            Some(i) => at + i,
+            None if hi == b.len() => hi,
+            None => return false,
+        };
+        end - start <= SNIPPET_MAX_LINE
+    };
+    span.start <= b.len()
+        && text.is_char_boundary(span.start)
+        && text.is_char_boundary(span.end.min(b.len()))
+        && fits(span.start)
+        && fits(span.end)
+}
+
+/// 1-based line and column (in characters) of a byte offset, for messages that cannot show a
+/// snippet.
+pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let mut offset = offset.min(text.len());
+    while !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    // `str` searches (memchr) rather than byte loops: this runs once per located problem.
+    let before = &text[..offset];
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let col = text[line_start..offset].chars().count() + 1;
+    (line, col)
+}

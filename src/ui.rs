@@ -56,7 +56,10 @@ impl Ui {
 
     /// Render a diagnostic (miette) to stderr.
     pub fn report(&self, report: &miette::Report) {
-        eprintln!("{report:?}");
+        // Rendered first, written once: miette writes a snippet a character at a time, and
+        // stderr is unbuffered (a system call per character).
+        let text = format!("{report:?}");
+        eprintln!("{text}");
     }
 
     pub fn group_start(&self, title: &str) {

@@ -551,9 +551,15 @@ fn validate(ctx: &Ctx, src: &SourceArgs, json: bool) -> CmdResult {
             ExitStatus::Invalid
         });
     }
-    for p in set.warnings() {
+    for p in set.warnings().take(session::diag::MAX_DRAWN) {
         let d = session::diag::to_diagnostic(p, &set.files);
         ctx.ui.report(&miette::Report::new(d));
+    }
+    if warnings > session::diag::MAX_DRAWN {
+        ctx.ui.warn(format!(
+            "{} more warnings not shown (`fsi sessions validate --json` lists them all)",
+            warnings - session::diag::MAX_DRAWN
+        ));
     }
     set.check()?;
     ctx.ui.out(format!(

@@ -106,6 +106,10 @@ pub struct Names {
     pub project_upper: String,
 }
 
+/// The longest project name accepted (a directory name may have 255 bytes; the generated
+/// paths add to it).
+pub const MAX_NAME_LEN: usize = 100;
+
 impl Names {
     /// Derive the names from a project name, or say why it is not usable.
     pub fn new(name: &str) -> Result<Names, ScaffoldError> {
@@ -117,7 +121,9 @@ impl Names {
                 .chars()
                 .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
             && !lowered.ends_with('-')
-            && !lowered.contains("--");
+            && !lowered.contains("--")
+            // It names a directory, a Python package and an npm package (at most 214).
+            && lowered.len() <= MAX_NAME_LEN;
         if !valid {
             return Err(ScaffoldError::BadName {
                 name: name.to_string(),

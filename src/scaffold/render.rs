@@ -14,7 +14,9 @@ pub enum ScaffoldError {
     #[error("`{name}` is not a usable project name")]
     #[diagnostic(
         code(fsi::new::name),
-        help("use letters, digits and single dashes, starting with a letter, e.g. `my-app`")
+        help(
+            "use letters, digits and single dashes, starting with a letter, at most 100 characters, e.g. `my-app`"
+        )
     )]
     BadName { name: String },
 

@@ -23,6 +23,7 @@ pub enum ProblemKind {
     InvalidValue,
     UnknownSession,
     UnknownService,
+    OutsideProject,
     // Warnings:
     UnknownElement,
     LegacyDepends,
@@ -42,6 +43,7 @@ impl ProblemKind {
             ProblemKind::InvalidValue => "invalid-value",
             ProblemKind::UnknownSession => "unknown-session",
             ProblemKind::UnknownService => "unknown-service",
+            ProblemKind::OutsideProject => "outside-project",
             ProblemKind::UnknownElement => "unknown-element",
             ProblemKind::LegacyDepends => "legacy-depends",
             ProblemKind::Recovered => "recovered",
@@ -67,6 +69,37 @@ pub struct SourceFile {
     /// Path as shown in messages (relative to the project root when possible).
     pub display: String,
     pub text: Arc<String>,
+    /// Offsets of the line starts, computed when first needed (a plan with 20,000 problems
+    /// located each by a scan from the start of a 1 MB file).
+    pub line_starts: Arc<std::sync::OnceLock<Vec<usize>>>,
+}
+
+impl SourceFile {
+    pub fn new(path: PathBuf, display: String, text: String) -> SourceFile {
+        SourceFile {
+            path,
+            display,
+            text: Arc::new(text),
+            line_starts: Arc::default(),
+        }
+    }
+
+    /// 1-based line and column (in characters) of a byte offset.
+    pub fn line_col(&self, offset: usize) -> (usize, usize) {
+        let text = self.text.as_str();
+        let starts = self.line_starts.get_or_init(|| {
+            std::iter::once(0)
+                .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+                .collect()
+        });
+        let mut offset = offset.min(text.len());
+        while !text.is_char_boundary(offset) {
+            offset -= 1;
+        }
+        let line = starts.partition_point(|&s| s <= offset);
+        let start = starts[line - 1];
+        (line, text[start..offset].chars().count() + 1)
+    }
 }
 
 /// One problem in a plan.
@@ -173,21 +206,39 @@ impl Diagnostic for ProblemDiagnostic {
     }
 }
 
+/// Related places drawn (or named) per diagnostic.
+pub const MAX_RELATED: usize = 20;
+
 /// Turn a problem into something miette renders. Related spans in the same file become extra
 /// labels.
 pub fn to_diagnostic(problem: &Problem, files: &[SourceFile]) -> ProblemDiagnostic {
     let mut labels = Vec::new();
+    let mut problem = problem.clone();
+    let text = problem.file.and_then(|f| files.get(f)).map(|f| &f.text);
+    let fits =
+        |span: &Range<usize>| text.is_some_and(|t| crate::error::snippet_fits(t, span.clone()));
+    // A span on a line too long to draw is named in the help instead (see `snippet_fits`).
+    let drawn = problem.span.as_ref().is_none_or(fits);
+    let mut notes: Vec<String> = Vec::new();
+    if !drawn && let (Some(f), Some(span)) = (problem.file, problem.span.as_ref()) {
+        notes.push(format!(
+            "{} at {} (the line is too long to show)",
+            problem.label.as_deref().unwrap_or("here"),
+            location(files, f, span.start)
+        ));
+    }
     let source = problem
         .file
         .and_then(|f| files.get(f))
+        .filter(|_| drawn)
         .map(|f| NamedSource::new(f.display.clone(), Arc::clone(&f.text)).with_language("xml"));
-    if let (Some(f), Some(span)) = (problem.file, problem.span.as_ref()) {
+    if drawn && let (Some(f), Some(span)) = (problem.file, problem.span.as_ref()) {
         labels.push(LabeledSpan::new_primary_with_span(
             problem.label.clone(),
             span.start..span.end,
         ));
-        for (rf, rspan, rlabel) in &problem.related {
-            if *rf == f {
+        for (rf, rspan, rlabel) in problem.related.iter().take(MAX_RELATED) {
+            if *rf == f && fits(rspan) {
                 labels.push(LabeledSpan::new_with_span(
                     Some(rlabel.clone()),
                     rspan.start..rspan.end,
@@ -195,16 +246,24 @@ pub fn to_diagnostic(problem: &Problem, files: &[SourceFile]) -> ProblemDiagnost
             }
         }
     }
-    let mut problem = problem.clone();
-    // Related places in other files are named in the help text instead.
-    let elsewhere: Vec<String> = problem
-        .related
-        .iter()
-        .filter(|(rf, _, _)| Some(*rf) != problem.file)
-        .map(|(rf, span, label)| format!("{label} at {}", location(files, *rf, span.start)))
-        .collect();
-    if !elsewhere.is_empty() {
-        let extra = elsewhere.join("; ");
+    // Related places in other files (or not drawn) are named in the help text instead.
+    notes.extend(
+        problem
+            .related
+            .iter()
+            .take(MAX_RELATED)
+            .filter(|(rf, rspan, _)| !drawn || Some(*rf) != problem.file || !fits(rspan))
+            .map(|(rf, span, label)| format!("{label} at {}", location(files, *rf, span.start))),
+    );
+    // A cycle of 20,000 sessions: its first places are drawn, the rest counted.
+    if problem.related.len() > MAX_RELATED {
+        notes.push(format!(
+            "… and {} more places",
+            problem.related.len() - MAX_RELATED
+        ));
+    }
+    if !notes.is_empty() {
+        let extra = notes.join("; ");
         problem.help = Some(match problem.help.take() {
             Some(h) => format!("{h}\n{extra}"),
             None => extra,
@@ -220,7 +279,7 @@ pub fn to_diagnostic(problem: &Problem, files: &[SourceFile]) -> ProblemDiagnost
 /// `path:line:col` of an offset.
 pub fn location(files: &[SourceFile], file: usize, offset: usize) -> String {
     let f = &files[file];
-    let (l, c) = super::scan::line_col(&f.text, offset);
+    let (l, c) = f.line_col(offset);
     format!("{}:{l}:{c}", f.display)
 }
 
@@ -250,17 +309,28 @@ impl Classify for PlanError {
     }
 }
 
+/// Diagnostics drawn per command (each drawing reads its file from the start); the rest are
+/// counted, and `fsi sessions validate --json` lists them all.
+pub const MAX_DRAWN: usize = 100;
+
 impl PlanError {
     pub fn new(problems: &[Problem], files: &[SourceFile]) -> PlanError {
         let errors = problems.iter().filter(|p| p.is_error()).count();
+        let more = errors.saturating_sub(MAX_DRAWN);
         PlanError {
             summary: format!(
-                "the session plan is invalid: {errors} error{}",
-                if errors == 1 { "" } else { "s" }
+                "the session plan is invalid: {errors} error{}{}",
+                if errors == 1 { "" } else { "s" },
+                if more > 0 {
+                    format!(" ({more} not shown: `fsi sessions validate --json` lists them all)")
+                } else {
+                    String::new()
+                }
             ),
             diagnostics: problems
                 .iter()
                 .filter(|p| p.is_error())
+                .take(MAX_DRAWN)
                 .map(|p| to_diagnostic(p, files))
                 .collect(),
         }
@@ -274,9 +344,15 @@ pub fn render_plain(problems: &[Problem], files: &[SourceFile]) -> String {
         .with_width(100)
         .with_links(false);
     let mut out = String::new();
-    for p in problems {
+    for p in problems.iter().take(MAX_DRAWN) {
         let d = to_diagnostic(p, files);
         let _ = handler.render_report(&mut out, &d);
+    }
+    if problems.len() > MAX_DRAWN {
+        out.push_str(&format!(
+            "… {} more problems not shown\n",
+            problems.len() - MAX_DRAWN
+        ));
     }
     out
 }

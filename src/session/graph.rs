@@ -99,10 +99,34 @@ pub fn cycles(nodes: &[Node], edges: &[(usize, usize)]) -> Vec<Vec<usize>> {
     for &(a, b) in edges {
         g.update_edge(idx[a], idx[b], ());
     }
+    // Component of each node, self loops, and the successors inside a node's component: built
+    // once (a cycle of 20,000 sessions made every per-component scan quadratic).
+    // Kosaraju walks with explicit stacks; petgraph's Tarjan recurses once per node on a path.
+    let sccs = petgraph::algo::kosaraju_scc(&g);
+    let mut comp = vec![usize::MAX; nodes.len()];
+    for (k, scc) in sccs.iter().enumerate() {
+        for &ni in scc {
+            comp[g[ni]] = k;
+        }
+    }
+    let mut self_loop = vec![false; nodes.len()];
+    let mut succ: Vec<Vec<usize>> = vec![Vec::new(); nodes.len()];
+    for &(a, b) in edges {
+        if a == b {
+            self_loop[a] = true;
+        } else if comp[a] == comp[b] {
+            succ[a].push(b);
+        }
+    }
+    for s in &mut succ {
+        s.sort_by(|&a, &b| cmp_ids(&nodes[a].id, &nodes[b].id));
+        s.dedup();
+    }
+    let mut prev = vec![usize::MAX; nodes.len()];
     let mut found = Vec::new();
-    for scc in petgraph::algo::tarjan_scc(&g) {
+    for scc in &sccs {
         let members: Vec<usize> = scc.iter().map(|&ni| g[ni]).collect();
-        let self_loop = members.len() == 1 && edges.contains(&(members[0], members[0]));
+        let self_loop = members.len() == 1 && self_loop[members[0]];
         if members.len() < 2 && !self_loop {
             continue;
         }
@@ -115,17 +139,6 @@ pub fn cycles(nodes: &[Node], edges: &[(usize, usize)]) -> Vec<Vec<usize>> {
             continue;
         }
         // Shortest path start -> … -> start inside the component (BFS, neighbours in id order).
-        let in_scc = |x: usize| members.contains(&x);
-        let mut succ: Vec<Vec<usize>> = vec![Vec::new(); nodes.len()];
-        for &(a, b) in edges {
-            if in_scc(a) && in_scc(b) && !succ[a].contains(&b) {
-                succ[a].push(b);
-            }
-        }
-        for s in &mut succ {
-            s.sort_by(|&a, &b| cmp_ids(&nodes[a].id, &nodes[b].id));
-        }
-        let mut prev = vec![usize::MAX; nodes.len()];
         let mut queue = VecDeque::from([start]);
         let mut closing = None;
         'bfs: while let Some(x) = queue.pop_front() {
@@ -148,6 +161,9 @@ pub fn cycles(nodes: &[Node], edges: &[(usize, usize)]) -> Vec<Vec<usize>> {
         }
         path.push(start);
         path.reverse();
+        for &m in &members {
+            prev[m] = usize::MAX;
+        }
         found.push(path);
     }
     found.sort_by(|a, b| cmp_ids(&nodes[a[0]].id, &nodes[b[0]].id));

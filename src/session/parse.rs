@@ -44,6 +44,9 @@ const PROSE_ELEMENTS: &[&str] = &[
     "rollback",
 ];
 
+/// Recovered-problem warnings reported per session block (the rest are counted).
+const MAX_RECOVERED: usize = 50;
+
 /// Parse every session of one file. Problems (errors and warnings) are appended to `problems`.
 pub fn parse_file(
     file: usize,
@@ -75,13 +78,34 @@ fn parse_block(
     problems: &mut Vec<Problem>,
 ) -> Session {
     let root = &block.root;
-    for issue in &block.recovered {
+    for issue in &block.errors {
+        problems.push(
+            Problem::new(ProblemKind::Malformed, issue.message.clone()).at(
+                file,
+                issue.span.clone(),
+                "too deep",
+            ),
+        );
+    }
+    // A block of thousands of unclosed tags would otherwise bury everything else (and each
+    // warning is located and rendered on its own).
+    for issue in block.recovered.iter().take(MAX_RECOVERED) {
         problems.push(
             Problem::new(ProblemKind::Recovered, issue.message.clone()).at(
                 file,
                 issue.span.clone(),
                 "here",
             ),
+        );
+    }
+    if block.recovered.len() > MAX_RECOVERED {
+        let more = block.recovered.len() - MAX_RECOVERED;
+        problems.push(
+            Problem::new(
+                ProblemKind::Recovered,
+                format!("… and {more} more recovered problems in this session block"),
+            )
+            .at(file, root.tag_span.clone(), "this block"),
         );
     }
     let id_attr = root.attr("id").expect("blocks have an id");
@@ -434,11 +458,36 @@ fn parse_block(
             other => s.unknown_elements.push(other.to_string()),
         }
     }
-    for u in &s.unknown_elements {
-        let span = root
-            .children
-            .iter()
-            .find(|c| u.ends_with(&c.name))
+    // One warning per kind of unknown element (the first of each; a block of 20,000 of them
+    // made as many warnings, each located by a scan of the block's children).
+    let mut first_child: std::collections::HashMap<&str, &Node> = Default::default();
+    for c in &root.children {
+        first_child.entry(c.name).or_insert(c);
+    }
+    let mut seen = std::collections::HashSet::new();
+    let distinct: Vec<&String> = s
+        .unknown_elements
+        .iter()
+        .filter(|u| seen.insert(u.as_str()))
+        .collect();
+    for (k, u) in distinct.iter().enumerate() {
+        if k == MAX_RECOVERED {
+            problems.push(
+                Problem::new(
+                    ProblemKind::UnknownElement,
+                    format!(
+                        "… and {} more kinds of unknown element in session {}",
+                        distinct.len() - k,
+                        s.id
+                    ),
+                )
+                .at(file, root.tag_span.clone(), "this session"),
+            );
+            break;
+        }
+        let last = u.rsplit('/').next().unwrap_or(u);
+        let span = first_child
+            .get(last)
             .map(|c| c.tag_span.clone())
             .unwrap_or_else(|| root.tag_span.clone());
         problems.push(

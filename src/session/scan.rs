@@ -97,6 +97,78 @@ pub struct Block<'a> {
     pub root: Node<'a>,
     /// Notes about recovered problems (stray close tags …), reported as warnings.
     pub recovered: Vec<ScanIssue>,
+    /// Problems that make the block invalid (elements nested deeper than [`MAX_DEPTH`]).
+    pub errors: Vec<ScanIssue>,
+}
+
+/// How deep elements may nest inside a session (the session element is depth 0). Real plans
+/// nest five or six levels; the limit keeps every walk over the tree shallow, whatever the input.
+pub const MAX_DEPTH: usize = 64;
+
+/// Where every close tag `</name>` and every start of `<name` is inside a block, by name: the
+/// scanner asks "is this element ever closed?" for each start tag, and a search through the rest
+/// of the block per question made unclosed tags quadratic (80,000 of them: seconds).
+struct Index<'a> {
+    closes: rustc_hash::FxHashMap<&'a str, Vec<usize>>,
+    opens: rustc_hash::FxHashMap<&'a str, Vec<usize>>,
+}
+
+impl<'a> Index<'a> {
+    fn new(src: &'a str, range: Range<usize>) -> Index<'a> {
+        let b = src.as_bytes();
+        let mut closes: rustc_hash::FxHashMap<&'a str, Vec<usize>> = Default::default();
+        let mut opens: rustc_hash::FxHashMap<&'a str, Vec<usize>> = Default::default();
+        let end = range.end.min(b.len());
+        let mut i = range.start;
+        while i < end {
+            let Some(off) = b[i..end].iter().position(|&c| c == b'<') else {
+                break;
+            };
+            let lt = i + off;
+            if b.get(lt + 1) == Some(&b'/') {
+                let ns = lt + 2;
+                let mut ne = ns;
+                while ne < end && is_name_char(b[ne]) {
+                    ne += 1;
+                }
+                if ne > ns && ne < end && b[ne] == b'>' {
+                    closes.entry(&src[ns..ne]).or_default().push(lt);
+                }
+            } else if b.get(lt + 1).copied().is_some_and(is_name_start) {
+                let ns = lt + 1;
+                let mut ne = ns;
+                while ne < end && is_name_char(b[ne]) {
+                    ne += 1;
+                }
+                opens.entry(&src[ns..ne]).or_default().push(lt);
+            }
+            i = lt + 1;
+        }
+        Index { closes, opens }
+    }
+
+    /// Start of the first `</name>` at or after `from` that ends by `limit`.
+    fn find_close(&self, from: usize, limit: usize, name: &str) -> Option<usize> {
+        let v = self.closes.get(name)?;
+        let k = v.partition_point(|&p| p < from);
+        v.get(k).copied().filter(|&p| p + name.len() + 3 <= limit)
+    }
+
+    /// Whether a `<name` starts in `from..to`.
+    fn opened_between(&self, from: usize, to: usize, name: &str) -> bool {
+        self.opens.get(name).is_some_and(|v| {
+            let k = v.partition_point(|&p| p < from);
+            v.get(k).is_some_and(|&p| p < to)
+        })
+    }
+}
+
+/// The scanner's state for one block.
+struct Scan<'a, 'i> {
+    src: &'a str,
+    index: &'i Index<'a>,
+    recovered: Vec<ScanIssue>,
+    errors: Vec<ScanIssue>,
 }
 
 /// Find every session block in `src`. Malformed blocks (a `<session id=…>` start tag at the
@@ -105,18 +177,42 @@ pub fn find_sessions(src: &str) -> (Vec<Block<'_>>, Vec<ScanIssue>) {
     let bytes = src.as_bytes();
     let mut blocks = Vec::new();
     let mut issues = Vec::new();
-    let mut pos = 0;
-    while let Some(off) = src[pos..].find("<session") {
-        let start = pos + off;
-        pos = start + "<session".len();
-        let after = bytes.get(pos).copied().unwrap_or(b' ');
+    // One pass for the candidates (a `<session` first on its line) and the close tags, so that
+    // a file of many unclosed blocks is not searched to its end once per block.
+    let mut candidates = Vec::new();
+    let mut line_start = 0;
+    let mut scanned = 0;
+    let mut at = 0;
+    while let Some(off) = src[at..].find("<session") {
+        let start = at + off;
+        at = start + "<session".len();
+        let after = bytes.get(at).copied().unwrap_or(b' ');
         if !(after.is_ascii_whitespace() || after == b'>' || after == b'/') {
             continue; // <sessions>, <session_id>
         }
+        if let Some(nl) = src[scanned..start].rfind('\n') {
+            line_start = scanned + nl + 1;
+        }
+        scanned = start;
         // Inline mentions (in prose, backticks, JSON strings) are not blocks: a block's start
         // tag is the first thing on its line.
-        let line_start = src[..start].rfind('\n').map_or(0, |i| i + 1);
-        if !src[line_start..start].trim().is_empty() {
+        if src[line_start..start].trim().is_empty() {
+            candidates.push((start, after != b'/'));
+        }
+    }
+    let closes: Vec<usize> = src.match_indices("</session>").map(|(i, _)| i).collect();
+    // next_opener[k]: the first candidate after k that opens a block (`<session/` does not).
+    let mut next_opener = vec![candidates.len(); candidates.len()];
+    for k in (0..candidates.len().saturating_sub(1)).rev() {
+        next_opener[k] = if candidates[k + 1].1 {
+            k + 1
+        } else {
+            next_opener[k + 1]
+        };
+    }
+    let mut pos = 0;
+    for (k, &(start, _)) in candidates.iter().enumerate() {
+        if start < pos {
             continue;
         }
         let Some(tag) = parse_start_tag(src, start) else {
@@ -134,14 +230,30 @@ pub fn find_sessions(src: &str) -> (Vec<Block<'_>>, Vec<ScanIssue>) {
             continue;
         }
         // The block ends at the next </session>, unless another block starts first.
-        let close = src[tag.end..].find("</session>").map(|i| tag.end + i);
-        let next_open = next_block_start(src, tag.end);
+        let close = closes
+            .get(closes.partition_point(|&c| c < tag.end))
+            .copied();
+        let mut j = next_opener[k];
+        while j < candidates.len() && candidates[j].0 < tag.end {
+            j = next_opener[j];
+        }
+        let next_open = candidates.get(j).map(|&(c, _)| c);
         match close {
             Some(c) if next_open.is_none_or(|n| c < n) => {
                 let end = c + "</session>".len();
-                let mut recovered = Vec::new();
-                let root = parse_element(src, start, tag, end, &mut recovered);
-                blocks.push(Block { root, recovered });
+                let index = Index::new(src, start..end);
+                let mut scan = Scan {
+                    src,
+                    index: &index,
+                    recovered: Vec::new(),
+                    errors: Vec::new(),
+                };
+                let root = scan.element(start, tag, end, 0);
+                blocks.push(Block {
+                    root,
+                    recovered: scan.recovered,
+                    errors: scan.errors,
+                });
                 pos = end;
             }
             _ => {
@@ -156,23 +268,6 @@ pub fn find_sessions(src: &str) -> (Vec<Block<'_>>, Vec<ScanIssue>) {
         }
     }
     (blocks, issues)
-}
-
-fn next_block_start(src: &str, from: usize) -> Option<usize> {
-    let mut pos = from;
-    while let Some(off) = src[pos..].find("<session") {
-        let start = pos + off;
-        pos = start + 8;
-        let after = src.as_bytes().get(pos).copied().unwrap_or(b' ');
-        if !(after.is_ascii_whitespace() || after == b'>') {
-            continue;
-        }
-        let line_start = src[..start].rfind('\n').map_or(0, |i| i + 1);
-        if src[line_start..start].trim().is_empty() {
-            return Some(start);
-        }
-    }
-    None
 }
 
 struct StartTag<'a> {
@@ -278,171 +373,170 @@ fn parse_start_tag(src: &str, at: usize) -> Option<StartTag<'_>> {
 }
 
 /// Parse the element whose start tag is at `at`, bounded by `limit`.
-fn parse_element<'a>(
-    src: &'a str,
-    at: usize,
-    tag: StartTag<'a>,
-    limit: usize,
-    recovered: &mut Vec<ScanIssue>,
-) -> Node<'a> {
-    let mut node = Node {
-        name: tag.name,
-        attrs: tag.attrs,
-        children: Vec::new(),
-        text: Cow::Borrowed(""),
-        tag_span: at..tag.end,
-        inner: tag.end..tag.end,
-        span: at..tag.end,
-    };
-    if tag.self_closing {
-        return node;
-    }
-    if RAW_ELEMENTS.contains(&tag.name) {
-        let end = find_close(src, tag.end, limit, tag.name).unwrap_or(limit);
-        node.inner = tag.end..end;
-        node.text = decode_cow(&src[tag.end..end]);
-        node.span = at..(end + tag.name.len() + 3).min(limit);
-        return node;
-    }
-    let (end, after) = parse_content(src, tag.end, limit, tag.name, &mut node, recovered);
-    node.inner = tag.end..end;
-    node.span = at..after;
-    node
-}
-
-/// Parse content until `</name>`; returns (content end, position after the close tag).
-fn parse_content<'a>(
-    src: &'a str,
-    from: usize,
-    limit: usize,
-    name: &str,
-    node: &mut Node<'a>,
-    recovered: &mut Vec<ScanIssue>,
-) -> (usize, usize) {
-    let b = src.as_bytes();
-    let mut i = from;
-    let mut text_start = from;
-    // Borrowed while the text is one contiguous piece of the source (the common case).
-    let mut raw_text: Cow<'a, str> = Cow::Borrowed("");
-    let flush = |raw: &mut Cow<'a, str>, s: &'a str| {
-        if s.is_empty() {
-        } else if raw.is_empty() {
-            *raw = Cow::Borrowed(s);
-        } else {
-            raw.to_mut().push_str(s);
-        }
-    };
-    while i < limit {
-        let Some(off) = src[i..limit].find('<') else {
-            break;
+impl<'a> Scan<'a, '_> {
+    fn element(&mut self, at: usize, tag: StartTag<'a>, limit: usize, depth: usize) -> Node<'a> {
+        let src = self.src;
+        let mut node = Node {
+            name: tag.name,
+            attrs: tag.attrs,
+            children: Vec::new(),
+            text: Cow::Borrowed(""),
+            tag_span: at..tag.end,
+            inner: tag.end..tag.end,
+            span: at..tag.end,
         };
-        let lt = i + off;
-        let rest = &src[lt..limit];
-        if rest.starts_with("<!--") {
-            flush(&mut raw_text, &src[text_start..lt]);
-            let end = rest.find("-->").map_or(limit, |e| lt + e + 3);
-            i = end;
-            text_start = end;
-            continue;
+        if tag.self_closing {
+            return node;
         }
-        if rest.starts_with("<![CDATA[") {
-            flush(&mut raw_text, &src[text_start..lt]);
-            let body = lt + 9;
-            let end = src[body..limit].find("]]>").map_or(limit, |e| body + e);
-            // CDATA is literal: protect it from entity decoding by escaping `&`.
-            raw_text
-                .to_mut()
-                .push_str(&src[body..end].replace('&', "&amp;"));
-            i = (end + 3).min(limit);
-            text_start = i;
-            continue;
+        if RAW_ELEMENTS.contains(&tag.name) {
+            let end = self
+                .index
+                .find_close(tag.end, limit, tag.name)
+                .unwrap_or(limit);
+            node.inner = tag.end..end;
+            node.text = decode_cow(&src[tag.end..end]);
+            node.span = at..(end + tag.name.len() + 3).min(limit);
+            return node;
         }
-        if rest.starts_with("<?") {
-            flush(&mut raw_text, &src[text_start..lt]);
-            let end = rest.find("?>").map_or(limit, |e| lt + e + 2);
-            i = end;
-            text_start = end;
-            continue;
-        }
-        if rest.starts_with("</") {
-            let ns = lt + 2;
-            let mut ne = ns;
-            while ne < limit && is_name_char(b[ne]) {
-                ne += 1;
+        let (end, after) = self.content(tag.end, limit, tag.name, &mut node, depth);
+        node.inner = tag.end..end;
+        node.span = at..after;
+        node
+    }
+
+    /// Parse content until `</name>`; returns (content end, position after the close tag).
+    fn content(
+        &mut self,
+        from: usize,
+        limit: usize,
+        name: &str,
+        node: &mut Node<'a>,
+        depth: usize,
+    ) -> (usize, usize) {
+        let src = self.src;
+        let b = src.as_bytes();
+        let mut i = from;
+        let mut text_start = from;
+        // Borrowed while the text is one contiguous piece of the source (the common case).
+        let mut raw_text: Cow<'a, str> = Cow::Borrowed("");
+        let flush = |raw: &mut Cow<'a, str>, s: &'a str| {
+            if s.is_empty() {
+            } else if raw.is_empty() {
+                *raw = Cow::Borrowed(s);
+            } else {
+                raw.to_mut().push_str(s);
             }
-            let cname = &src[ns..ne];
-            if ne < limit && b[ne] == b'>' && !cname.is_empty() {
-                if cname == name {
-                    flush(&mut raw_text, &src[text_start..lt]);
-                    node.text = decode_text(raw_text);
-                    return (lt, ne + 1);
-                }
-                // A close tag for something else: stray. If it closes an ancestor, the caller
-                // will see it; we end here without consuming it (implicitly closing `name`).
-                if src[from..lt].contains(&format!("<{cname}")) || name == "session" {
-                    recovered.push(ScanIssue {
-                        message: format!("stray </{cname}> ignored"),
-                        span: lt..ne + 1,
-                    });
-                    flush(&mut raw_text, &src[text_start..lt]);
-                    i = ne + 1;
-                    text_start = i;
-                    continue;
-                }
-                recovered.push(ScanIssue {
-                    message: format!("<{name}> is not closed before </{cname}>"),
-                    span: lt..ne + 1,
-                });
+        };
+        while i < limit {
+            let Some(off) = src[i..limit].find('<') else {
+                break;
+            };
+            let lt = i + off;
+            let rest = &src[lt..limit];
+            if rest.starts_with("<!--") {
                 flush(&mut raw_text, &src[text_start..lt]);
-                node.text = decode_text(raw_text);
-                return (lt, lt);
+                let end = rest.find("-->").map_or(limit, |e| lt + e + 3);
+                i = end;
+                text_start = end;
+                continue;
             }
-            i = lt + 2;
-            continue;
-        }
-        if let Some(tag) = parse_start_tag(src, lt).filter(|t| t.end <= limit) {
-            let closed = tag.self_closing || find_close(src, tag.end, limit, tag.name).is_some();
-            if closed {
+            if rest.starts_with("<![CDATA[") {
                 flush(&mut raw_text, &src[text_start..lt]);
-                let child = parse_element(src, lt, tag, limit, recovered);
-                i = child.span.end.max(lt + 1);
-                node.children.push(child);
+                let body = lt + 9;
+                let end = src[body..limit].find("]]>").map_or(limit, |e| body + e);
+                // CDATA is literal: protect it from entity decoding by escaping `&`.
+                raw_text
+                    .to_mut()
+                    .push_str(&src[body..end].replace('&', "&amp;"));
+                i = (end + 3).min(limit);
                 text_start = i;
                 continue;
             }
+            if rest.starts_with("<?") {
+                flush(&mut raw_text, &src[text_start..lt]);
+                let end = rest.find("?>").map_or(limit, |e| lt + e + 2);
+                i = end;
+                text_start = end;
+                continue;
+            }
+            if rest.starts_with("</") {
+                let ns = lt + 2;
+                let mut ne = ns;
+                while ne < limit && is_name_char(b[ne]) {
+                    ne += 1;
+                }
+                let cname = &src[ns..ne];
+                if ne < limit && b[ne] == b'>' && !cname.is_empty() {
+                    if cname == name {
+                        flush(&mut raw_text, &src[text_start..lt]);
+                        node.text = decode_text(raw_text);
+                        return (lt, ne + 1);
+                    }
+                    // A close tag for something else: stray. If it closes an ancestor, the caller
+                    // will see it; we end here without consuming it (implicitly closing `name`).
+                    if self.index.opened_between(from, lt, cname) || name == "session" {
+                        self.recovered.push(ScanIssue {
+                            message: format!("stray </{cname}> ignored"),
+                            span: lt..ne + 1,
+                        });
+                        flush(&mut raw_text, &src[text_start..lt]);
+                        i = ne + 1;
+                        text_start = i;
+                        continue;
+                    }
+                    self.recovered.push(ScanIssue {
+                        message: format!("<{name}> is not closed before </{cname}>"),
+                        span: lt..ne + 1,
+                    });
+                    flush(&mut raw_text, &src[text_start..lt]);
+                    node.text = decode_text(raw_text);
+                    return (lt, lt);
+                }
+                i = lt + 2;
+                continue;
+            }
+            if let Some(tag) = parse_start_tag(src, lt).filter(|t| t.end <= limit) {
+                let close = self.index.find_close(tag.end, limit, tag.name);
+                if !tag.self_closing
+                    && depth + 1 >= MAX_DEPTH
+                    && let Some(c) = close
+                {
+                    // Too deep: the element is reported and skipped, not descended into.
+                    if self.errors.is_empty() {
+                        self.errors.push(ScanIssue {
+                            message: format!(
+                                "elements are nested more than {MAX_DEPTH} levels deep; <{}> and \
+                             its content are not read",
+                                tag.name
+                            ),
+                            span: lt..tag.end,
+                        });
+                    }
+                    flush(&mut raw_text, &src[text_start..lt]);
+                    i = c + tag.name.len() + 3;
+                    text_start = i;
+                    continue;
+                }
+                if tag.self_closing || close.is_some() {
+                    flush(&mut raw_text, &src[text_start..lt]);
+                    let child = self.element(lt, tag, limit, depth + 1);
+                    i = child.span.end.max(lt + 1);
+                    node.children.push(child);
+                    text_start = i;
+                    continue;
+                }
+            }
+            // Not a tag: a literal `<`.
+            i = lt + 1;
         }
-        // Not a tag: a literal `<`.
-        i = lt + 1;
+        flush(&mut raw_text, &src[text_start..limit.max(text_start)]);
+        node.text = decode_text(raw_text);
+        self.recovered.push(ScanIssue {
+            message: format!("<{name}> is never closed"),
+            span: node.tag_span.clone(),
+        });
+        (limit, limit)
     }
-    flush(&mut raw_text, &src[text_start..limit.max(text_start)]);
-    node.text = decode_text(raw_text);
-    recovered.push(ScanIssue {
-        message: format!("<{name}> is never closed"),
-        span: node.tag_span.clone(),
-    });
-    (limit, limit)
-}
-
-/// Start of the first `</name>` in `src[from..limit]`, without building the close tag.
-fn find_close(src: &str, from: usize, limit: usize, name: &str) -> Option<usize> {
-    let hay = &src.as_bytes()[..limit];
-    let n = name.as_bytes();
-    let mut i = from;
-    while i < limit {
-        // A byte search for `<` (memchr) is much cheaper than a substring searcher per call.
-        let off = hay[i..].iter().position(|&c| c == b'<')?;
-        let at = i + off;
-        let ns = at + 2;
-        if hay.get(at + 1) == Some(&b'/')
-            && hay.len() > ns + n.len()
-            && &hay[ns..ns + n.len()] == n
-            && hay[ns + n.len()] == b'>'
-        {
-            return Some(at);
-        }
-        i = at + 1;
-    }
-    None
 }
 
 /// [`decode_entities`], borrowing when there is nothing to decode.
@@ -472,7 +566,11 @@ pub fn decode_entities(s: &str) -> String {
     while let Some(i) = rest.find('&') {
         out.push_str(&rest[..i]);
         let tail = &rest[i..];
-        let semi = tail[..tail.len().min(12)].find(';');
+        let mut probe = tail.len().min(12);
+        while !tail.is_char_boundary(probe) {
+            probe -= 1;
+        }
+        let semi = tail[..probe].find(';');
         let decoded = semi.and_then(|e| {
             let ent = &tail[1..e];
             let ch = match ent {
@@ -511,16 +609,23 @@ fn strip_tags(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     let mut i = 0;
     let b = s.as_bytes();
+    // The next `>` at or after `i` (searched again only once passed): one search per `<`
+    // made text of many `<x` without a `>` quadratic.
+    let mut next_gt: Option<Option<usize>> = None;
     while i < s.len() {
         if b[i] == b'<' {
             let rest = &s[i..];
             let closing = rest.starts_with("</");
             let probe = if closing { 2 } else { 1 };
+            if next_gt.is_some_and(|g| g.is_some_and(|g| g < i)) {
+                next_gt = None;
+            }
+            let gt = *next_gt.get_or_insert_with(|| rest.find('>').map(|e| i + e));
             if rest.len() > probe
                 && is_name_start(b[i + probe])
-                && let Some(e) = rest.find('>')
+                && let Some(g) = gt
             {
-                i += e + 1;
+                i = g + 1;
                 continue;
             }
         }
@@ -533,12 +638,7 @@ fn strip_tags(s: &str) -> String {
 
 /// Line and column (1-based, column in characters) of a byte offset.
 pub fn line_col(src: &str, offset: usize) -> (usize, usize) {
-    let offset = offset.min(src.len());
-    let before = &src[..offset];
-    let line = before.matches('\n').count() + 1;
-    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-    let col = src[line_start..offset].chars().count() + 1;
-    (line, col)
+    crate::error::line_col(src, offset)
 }
 
 #[cfg(test)]
@@ -590,6 +690,49 @@ mod tests {
             "<session id=\"A-01\"><check name=\"n\">test $(wc -l <file) -lt 3</check></session>";
         let (blocks, _) = find_sessions(src);
         assert_eq!(blocks[0].root.children[0].text, "test $(wc -l <file) -lt 3");
+    }
+
+    #[test]
+    fn nesting_past_the_limit_is_an_error_not_a_recursion() {
+        let n = 20_000;
+        let src = format!(
+            "<session id=\"A-01\">\n{}x{}\n</session>\n",
+            "<a>".repeat(n),
+            "</a>".repeat(n)
+        );
+        let (blocks, issues) = find_sessions(&src);
+        assert!(issues.is_empty());
+        assert_eq!(blocks[0].errors.len(), 1, "{:?}", blocks[0].errors);
+        assert!(blocks[0].errors[0].message.contains("more than 64 levels"));
+        let mut depth = 0;
+        let mut node = &blocks[0].root;
+        while let Some(c) = node.children.first() {
+            node = c;
+            depth += 1;
+        }
+        assert_eq!(depth, MAX_DEPTH - 1);
+    }
+
+    #[test]
+    fn unclosed_tags_are_text_and_scanned_once() {
+        let n = 80_000;
+        let src = format!("<session id=\"A-01\">\n{}\n</session>\n", "<a>".repeat(n));
+        let t = std::time::Instant::now();
+        let (blocks, _) = find_sessions(&src);
+        assert!(blocks[0].root.children.is_empty());
+        assert!(blocks[0].root.text.len() >= 3 * n);
+        // Quadratic, this took seconds (9.4 s for 240 KB in a release build).
+        assert!(
+            t.elapsed() < std::time::Duration::from_secs(2),
+            "{:?}",
+            t.elapsed()
+        );
+    }
+
+    #[test]
+    fn entity_probe_stops_at_a_char_boundary() {
+        assert_eq!(decode_entities("&aaaaaaaaaaé;"), "&aaaaaaaaaaé;");
+        assert_eq!(decode_entities("&#233;"), "é");
     }
 
     #[test]

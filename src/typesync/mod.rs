@@ -81,11 +81,21 @@ pub enum TypesError {
     #[error("Python syntax error: {message}")]
     #[diagnostic(code(fsi::types::syntax))]
     Syntax {
+        /// Ends with ` (at file:line:col; …)` when the line is too long to draw.
         message: String,
         #[source_code]
         src: NamedSource<String>,
         #[label("here")]
-        span: SourceSpan,
+        span: Option<SourceSpan>,
+    },
+    #[error("{message}")]
+    #[diagnostic(code(fsi::types::invalid))]
+    Invalid {
+        message: String,
+        #[source_code]
+        src: NamedSource<String>,
+        #[label("here")]
+        span: Option<SourceSpan>,
     },
     #[error("{} Python files could not be read", errors.len())]
     #[diagnostic(code(fsi::types::many))]
@@ -107,6 +117,28 @@ impl Classify for TypesError {
             TypesError::Write { .. } => ExitStatus::Failure,
             _ => ExitStatus::Invalid,
         }
+    }
+}
+
+/// A span of a file for a diagnostic: drawn by miette when its line is short enough, else named
+/// as ` (at file:line:col; …)`, the suffix returned for the message (see
+/// [`crate::error::snippet_fits`]).
+pub(crate) fn at_source(
+    rel: &str,
+    text: String,
+    start: usize,
+    len: usize,
+) -> (NamedSource<String>, Option<SourceSpan>, String) {
+    if crate::error::snippet_fits(&text, start..start + len) {
+        (
+            NamedSource::new(rel, text),
+            Some((start, len).into()),
+            String::new(),
+        )
+    } else {
+        let (l, c) = crate::error::line_col(&text, start);
+        let at = format!(" (at {rel}:{l}:{c}; the line is too long to show)");
+        (NamedSource::new(rel, text), None, at)
     }
 }
 
@@ -507,8 +539,11 @@ pub(crate) fn par_map<T: Send>(n: usize, min: usize, f: impl Fn(usize) -> T + Sy
 /// milliseconds that nobody waits for); dropped inline if no thread can be started.
 pub(crate) fn drop_in_background<T: Send + 'static>(value: T) {
     // If the thread cannot be spawned, the closure (and the value) is dropped right here.
+    // Syntax trees nest (a long `A | B | …` chain is as deep as it is long) and drop
+    // recursively: the thread gets a generous stack (reserved, touched only if needed).
     let _ = std::thread::Builder::new()
         .name("fsi-drop".into())
+        .stack_size(256 << 20)
         .spawn(move || drop(value));
 }
 

@@ -27,6 +27,8 @@ struct PyMod {
     body: Vec<Stmt>,
     line_starts: Vec<u32>,
     scope: HashMap<String, Bind>,
+    /// Modules imported with `from M import *`, in source order.
+    stars: Vec<String>,
     is_pkg: bool,
 }
 
@@ -112,7 +114,25 @@ pub(crate) struct Frontend {
     root_mods: BTreeSet<usize>,
     /// Root files being read and parsed on helper threads while lowering runs.
     feed: Option<Arc<Feed>>,
+    /// How deep [`Self::ty`] is in one type expression.
+    ty_depth: u32,
+    /// Aliases being inlined (`A = B`), to stop at a cycle (`A = B; B = A`).
+    inlining: Vec<(usize, String)>,
+    /// How many [`Self::build`] calls are under way (a base is built before its subclass).
+    build_depth: u32,
+    /// Per model (module, class): the length of its longest chain of model bases.
+    inherit_depth: HashMap<(usize, String), u32>,
+    /// What `from M import *` binds, per (module, name).
+    star_memo: HashMap<(usize, String), Option<Sym>>,
 }
+
+/// Types nest at most this deep (`List[List[…]]`); deeper parts are `unknown`, with a warning.
+pub(crate) const MAX_TYPE_DEPTH: u32 = 64;
+/// Models inherit at most this deep (a chain of bases); a deeper model is an error.
+pub(crate) const MAX_INHERIT_DEPTH: u32 = 64;
+/// Brackets nest at most this deep in a DTO file, as in CPython ("too many nested
+/// parentheses"): the parser recurses per level.
+pub(crate) const MAX_BRACKET_DEPTH: usize = 200;
 
 /// The result of lowering: the IR with module layout still to be done by the caller.
 pub(crate) struct Lowered {
@@ -293,6 +313,11 @@ impl Frontend {
             errors: Vec::new(),
             root_mods: BTreeSet::new(),
             feed: None,
+            ty_depth: 0,
+            inlining: Vec::new(),
+            build_depth: 0,
+            inherit_depth: HashMap::default(),
+            star_memo: HashMap::default(),
         }
     }
 
@@ -377,12 +402,11 @@ impl Frontend {
         let parsed = match parsed {
             Ok(p) => p,
             Err(e) => {
-                let start = u32::from(e.location.start()) as usize;
-                let len = (u32::from(e.location.end()) as usize).saturating_sub(start);
+                let (src, span, at) = super::at_source(&rel, text, e.start, e.len);
                 self.errors.push(TypesError::Syntax {
-                    message: e.error.to_string(),
-                    src: miette::NamedSource::new(rel, text),
-                    span: (start, len).into(),
+                    message: format!("{}{at}", e.message),
+                    src,
+                    span,
                 });
                 return None;
             }
@@ -397,13 +421,16 @@ impl Frontend {
             text,
             body: Vec::new(),
             scope: HashMap::default(),
+            stars: Vec::new(),
             is_pkg,
         };
+        let mut stars = Vec::new();
         for (i, st) in body.iter().enumerate() {
-            bind_stmt(&m, st, Some(i), &mut scope);
+            bind_stmt(&m, st, Some(i), &mut scope, &mut stars);
         }
         m.body = body;
         m.scope = scope;
+        m.stars = stars;
         self.mods.push(Arc::new(m));
         self.decl_ids.push(HashMap::default());
         self.kinds.push(HashMap::default());
@@ -453,9 +480,12 @@ impl Frontend {
             return Sym::Ext(norm_module(module), name.to_string());
         }
         if let Some(mi) = self.load_dotted(module)
-            && self.mods[mi].scope.contains_key(name)
+            && (self.mods[mi].scope.contains_key(name) || !self.mods[mi].stars.is_empty())
         {
-            return self.resolve_name(mi, name, depth + 1);
+            let s = self.resolve_name(mi, name, depth + 1);
+            if !matches!(s, Sym::Unresolved(_)) || self.mods[mi].scope.contains_key(name) {
+                return s;
+            }
         }
         let sub = format!("{module}.{name}");
         if self.load_dotted(&sub).is_some() {
@@ -475,9 +505,64 @@ impl Frontend {
             Some(Bind::Import { module, name: n }) => self.resolve_in_module(&module, &n, depth),
             Some(Bind::Module(d)) => Sym::Module(d),
             Some(Bind::Other) => Sym::Unresolved(name.to_string()),
-            None if BUILTINS.contains(&name) => Sym::Ext("builtins".into(), name.to_string()),
-            None => Sym::Unresolved(name.to_string()),
+            None => match self.star_import(mi, name, depth) {
+                Some(s) => s,
+                None if BUILTINS.contains(&name) => Sym::Ext("builtins".into(), name.to_string()),
+                None => Sym::Unresolved(name.to_string()),
+            },
         }
+    }
+
+    /// A name bound by `from M import *` (the last such import that provides it wins, as a
+    /// later import rebinds it): from a module of the package, the names its `__all__` lists,
+    /// or else its public names (and what its own star imports provide); from a package fsi
+    /// knows (typing, pydantic, enum, datetime …), the names fsi knows it exports.
+    fn star_import(&mut self, mi: usize, name: &str, depth: u32) -> Option<Sym> {
+        if self.mods[mi].stars.is_empty() {
+            return None;
+        }
+        // Memoized, and "not found" while under way: star imports that import each other (or a
+        // package importing itself 2,000 times) were searched along every path.
+        let key = (mi, name.to_string());
+        if let Some(s) = self.star_memo.get(&key) {
+            return s.clone();
+        }
+        self.star_memo.insert(key.clone(), None);
+        let found = self.star_import_uncached(mi, name, depth);
+        self.star_memo.insert(key, found.clone());
+        found
+    }
+
+    fn star_import_uncached(&mut self, mi: usize, name: &str, depth: u32) -> Option<Sym> {
+        let mut stars = self.mods[mi].stars.clone();
+        // The last import of a module is the one that counts.
+        let mut seen = BTreeSet::new();
+        stars.reverse();
+        stars.retain(|m| seen.insert(m.clone()));
+        for module in stars.iter() {
+            if !self.is_internal(module) {
+                let m = norm_module(module);
+                if ext_exports(&m, name) {
+                    return Some(Sym::Ext(m, name.to_string()));
+                }
+                continue;
+            }
+            let Some(mj) = self.load_dotted(module) else {
+                continue;
+            };
+            let exported = match module_all(&self.mods[mj]) {
+                Some(all) => all.iter().any(|n| n == name),
+                None => !name.starts_with('_'),
+            };
+            if !exported {
+                continue;
+            }
+            match self.resolve_name(mj, name, depth + 1) {
+                Sym::Unresolved(_) => continue,
+                s => return Some(s),
+            }
+        }
+        None
     }
 
     fn resolve(&mut self, mi: usize, e: &Expr) -> Sym {
@@ -493,17 +578,32 @@ impl Frontend {
                 self.names[mi].insert(n.id.to_string(), s.clone());
                 s
             }
-            Expr::Attribute(a) => {
-                let attr = a.attr.id.as_str();
-                match self.resolve(mi, &a.value) {
-                    Sym::Module(d) => self.resolve_in_module(&d, attr, 0),
-                    Sym::Ext(m, n) => Sym::Ext(norm_module(&format!("{m}.{n}")), attr.to_string()),
-                    Sym::Class(mj, c) => Sym::Member(mj, c, attr.to_string()),
-                    Sym::Unresolved(n) | Sym::Assign(_, n) | Sym::TypeParam(n) => {
-                        Sym::Unresolved(format!("{n}.{attr}"))
-                    }
-                    Sym::Member(_, c, m) => Sym::Unresolved(format!("{c}.{m}.{attr}")),
+            Expr::Attribute(_) => {
+                // `a.b.c…` nests to the left: walk it, not recurse (20,000 links overflowed).
+                let mut attrs = Vec::new();
+                let mut cur = e;
+                while let Expr::Attribute(a) = cur {
+                    attrs.push(a.attr.id.as_str());
+                    cur = &a.value;
                 }
+                if attrs.len() > MAX_TYPE_DEPTH as usize {
+                    return Sym::Unresolved(format!("{}.….{}", attrs[attrs.len() - 1], attrs[0]));
+                }
+                let mut sym = self.resolve(mi, cur);
+                for attr in attrs.into_iter().rev() {
+                    sym = match sym {
+                        Sym::Module(d) => self.resolve_in_module(&d, attr, 0),
+                        Sym::Ext(m, n) => {
+                            Sym::Ext(norm_module(&format!("{m}.{n}")), attr.to_string())
+                        }
+                        Sym::Class(mj, c) => Sym::Member(mj, c, attr.to_string()),
+                        Sym::Unresolved(n) | Sym::Assign(_, n) | Sym::TypeParam(n) => {
+                            Sym::Unresolved(format!("{n}.{attr}"))
+                        }
+                        Sym::Member(_, c, m) => Sym::Unresolved(format!("{c}.{m}.{attr}")),
+                    };
+                }
+                sym
             }
             _ => Sym::Unresolved("<expr>".into()),
         }
@@ -713,9 +813,10 @@ impl Frontend {
                 self.resolve(mi, &s.value),
                 Sym::Unresolved(_) | Sym::Module(_)
             ),
-            Expr::BinOp(b) if b.op == ast::Operator::BitOr => {
-                self.looks_like_type(mi, &b.left) || self.looks_like_type(mi, &b.right)
-            }
+            Expr::BinOp(b) if b.op == ast::Operator::BitOr => bitor_operands(e)
+                .into_iter()
+                .filter(|x| !matches!(x, Expr::BinOp(_)))
+                .any(|x| self.looks_like_type(mi, x)),
             Expr::Call(c) => {
                 matches!(self.resolve(mi, &c.func), Sym::Ext(m, n) if m == "pydantic" && n.starts_with("con"))
             }
@@ -737,6 +838,27 @@ impl Frontend {
         }
         let (mi, name) = self.decl_src[id].clone();
         let m = self.mods[mi].clone();
+        if self.build_depth > MAX_INHERIT_DEPTH {
+            // Bases listed after their subclasses: each build waits on its base's. Stop.
+            let at = match m.scope.get(&name) {
+                Some(Bind::Class(i) | Bind::Assign(i)) => m.body[*i].range(),
+                _ => ruff_text_size::TextRange::default(),
+            };
+            self.inherit_error(mi, &name, at);
+            self.decls[id] = Some(Decl {
+                name: name.clone(),
+                module: mi,
+                line: m.line(at.start()),
+                doc: None,
+                kind: DeclKind::Alias(AliasDecl {
+                    params: vec![],
+                    ty: Ty::Unknown,
+                }),
+            });
+            self.building.remove(&id);
+            return;
+        }
+        self.build_depth += 1;
         let tps: Vec<String> = match m.scope.get(&name) {
             Some(Bind::Class(i) | Bind::Assign(i)) => match &m.body[*i] {
                 Stmt::ClassDef(c) => c.type_params.as_deref(),
@@ -808,6 +930,31 @@ impl Frontend {
         self.tparams = saved;
         self.decls[id] = Some(decl);
         self.building.remove(&id);
+        self.build_depth -= 1;
+    }
+
+    /// The error for a model whose chain of bases is too long.
+    fn inherit_error(&mut self, mi: usize, name: &str, at: ruff_text_size::TextRange) {
+        if self
+            .errors
+            .iter()
+            .any(|e| matches!(e, TypesError::Invalid { .. }))
+        {
+            return; // one is enough: every subclass below would repeat it
+        }
+        let m = self.mods[mi].clone();
+        let start = u32::from(at.start()) as usize;
+        let len = (u32::from(at.end()) as usize)
+            .saturating_sub(start)
+            .min(m.text[start..].find('\n').unwrap_or(m.text.len() - start));
+        let (src, span, at) = super::at_source(&m.rel, m.text.clone(), start, len);
+        self.errors.push(TypesError::Invalid {
+            message: format!(
+                "model {name} inherits through more than {MAX_INHERIT_DEPTH} levels of model bases; fsi does not flatten chains that long{at}"
+            ),
+            src,
+            span,
+        });
     }
 
     fn build_enum(&mut self, mi: usize, cd: &ast::StmtClassDef) -> EnumDecl {
@@ -962,6 +1109,21 @@ impl Frontend {
                 }
                 _ => {}
             }
+        }
+        let depth = 1 + model
+            .bases
+            .iter()
+            .map(|(b, _)| {
+                let key = self.decl_src[*b].clone();
+                self.inherit_depth.get(&key).copied().unwrap_or(0)
+            })
+            .max()
+            .unwrap_or(0);
+        self.inherit_depth
+            .insert((mi, cd.name.id.to_string()), depth);
+        if depth > MAX_INHERIT_DEPTH {
+            self.inherit_error(mi, cd.name.id.as_str(), cd.range);
+            model.bases.clear();
         }
         dedup(&mut implicit_params);
         model.params = if explicit_params.is_empty() {
@@ -1253,8 +1415,8 @@ impl Frontend {
         {
             let m = self.mods[mj].clone();
             let value = match &m.body[i] {
-                Stmt::Assign(a) => Some((*a.value).clone()),
-                Stmt::AnnAssign(a) => a.value.as_deref().cloned(),
+                Stmt::Assign(a) => Some(shallow(&a.value)),
+                Stmt::AnnAssign(a) => a.value.as_deref().map(shallow),
                 _ => None,
             };
             if let Some(e) = value
@@ -1266,7 +1428,7 @@ impl Frontend {
                 return (mj, e);
             }
         }
-        (mi, v.clone())
+        (mi, shallow(v))
     }
 
     fn const_str(&mut self, mi: usize, v: &Expr) -> Option<String> {
@@ -1332,7 +1494,12 @@ impl Frontend {
     fn field_ty(&mut self, mi: usize, e: &Expr, at: Option<u32>, info: &mut FieldInfo) -> Ty {
         if let Expr::StringLiteral(s) = e {
             let line = at.unwrap_or_else(|| self.mods[mi].line(s.range.start()));
-            return match ruff_python_parser::parse_expression(s.value.to_str()) {
+            let text = s.value.to_str();
+            if nesting_error(text).is_some() {
+                self.warn(mi, line, format!("string annotation nests brackets more than {MAX_BRACKET_DEPTH} deep; type is unknown"));
+                return Ty::Unknown;
+            }
+            return match ruff_python_parser::parse_expression(text) {
                 Ok(p) => self.field_ty(mi, p.expr(), Some(line), info),
                 Err(_) => {
                     self.warn(mi, line, "unparsable string annotation; type is unknown");
@@ -1444,6 +1611,22 @@ impl Frontend {
 
     /// Lower a type expression. `at` overrides the line (inside string annotations).
     fn ty(&mut self, mi: usize, e: &Expr, at: Option<u32>) -> Ty {
+        if self.ty_depth >= MAX_TYPE_DEPTH {
+            self.warn_at(
+                mi,
+                e,
+                at,
+                format!("type nested more than {MAX_TYPE_DEPTH} levels deep; type is unknown"),
+            );
+            return Ty::Unknown;
+        }
+        self.ty_depth += 1;
+        let t = self.ty_inner(mi, e, at);
+        self.ty_depth -= 1;
+        t
+    }
+
+    fn ty_inner(&mut self, mi: usize, e: &Expr, at: Option<u32>) -> Ty {
         match e {
             Expr::NoneLiteral(_) => Ty::Prim(Prim::Null),
             Expr::StringLiteral(_) => {
@@ -1456,9 +1639,12 @@ impl Frontend {
                 }
             }
             Expr::BinOp(b) if b.op == ast::Operator::BitOr => {
-                let l = self.ty(mi, &b.left, at);
-                let r = self.ty(mi, &b.right, at);
-                union(vec![l, r])
+                // `A | B | C` nests to the left: walk it, not recurse (10,000 members).
+                let members: Vec<Ty> = bitor_operands(e)
+                    .into_iter()
+                    .map(|x| self.ty(mi, x, at))
+                    .collect();
+                union(members)
             }
             Expr::Name(_) | Expr::Attribute(_) => {
                 let sym = self.resolve(mi, e);
@@ -1707,8 +1893,23 @@ impl Frontend {
             return Ty::Ref(id, targs);
         }
         match value {
-            // `UserId = int`: inline.
-            Some(v @ (Expr::Name(_) | Expr::Attribute(_))) => self.ty(mj, v, None),
+            // `UserId = int`: inline, unless it leads back here (`A = B; B = A`, `A = A`).
+            Some(v @ (Expr::Name(_) | Expr::Attribute(_))) => {
+                let key = (mj, name.to_string());
+                if self.inlining.contains(&key) {
+                    self.warn_at(
+                        mi,
+                        e,
+                        at,
+                        format!("type alias `{name}` refers to itself through other aliases; type is unknown"),
+                    );
+                    return Ty::Unknown;
+                }
+                self.inlining.push(key);
+                let t = self.ty(mj, v, None);
+                self.inlining.pop();
+                t
+            }
             _ => {
                 self.warn_at(
                     mi,
@@ -1771,8 +1972,15 @@ impl Frontend {
     }
 }
 
-/// A file's text and its parsed top-level statements (or the parse error).
-type Parsed = (String, Result<Vec<Stmt>, ruff_python_parser::ParseError>);
+/// A file's text and its parsed top-level statements (or the syntax error).
+type Parsed = (String, Result<Vec<Stmt>, SyntaxErr>);
+
+/// Where a file cannot be read as Python, and why.
+pub(crate) struct SyntaxErr {
+    message: String,
+    start: usize,
+    len: usize,
+}
 
 /// Files read and parsed by helper threads ([`Feed::work`]) for the lowering thread
 /// ([`Feed::take`]), in the order given: the order lowering asks for them.
@@ -1865,14 +2073,221 @@ impl Feed {
 }
 
 fn read_and_parse(abs: &Path) -> std::io::Result<Parsed> {
-    let text = fs_err::read_to_string(abs)?;
-    let parsed =
-        ruff_python_parser::parse_module(&text).map(|p| p.into_syntax().body.into_iter().collect());
+    let text = match String::from_utf8(fs_err::read(abs)?) {
+        Ok(t) => t,
+        Err(e) => {
+            // Located like a syntax error (Python itself refuses such a file).
+            let at = e.utf8_error().valid_up_to();
+            let text = String::from_utf8_lossy(e.as_bytes()).into_owned();
+            let err = SyntaxErr {
+                message: "the file is not valid UTF-8".into(),
+                start: at,
+                len: '\u{FFFD}'.len_utf8(),
+            };
+            return Ok((text, Err(err)));
+        }
+    };
+    if let Some(at) = nesting_error(&text) {
+        let err = SyntaxErr {
+            message: format!("too many nested parentheses (more than {MAX_BRACKET_DEPTH})"),
+            start: at,
+            len: 1,
+        };
+        return Ok((text, Err(err)));
+    }
+    let parsed = ruff_python_parser::parse_module(&text)
+        .map(|p| p.into_syntax().body.into_iter().collect())
+        .map_err(|e| {
+            let start = u32::from(e.location.start()) as usize;
+            SyntaxErr {
+                message: e.error.to_string(),
+                start,
+                len: (u32::from(e.location.end()) as usize).saturating_sub(start),
+            }
+        });
     Ok((text, parsed))
 }
 
+/// The offset of the first bracket nested deeper than [`MAX_BRACKET_DEPTH`], outside strings
+/// and comments (a linear scan before the parser, which recurses per level).
+fn nesting_error(text: &str) -> Option<usize> {
+    let b = text.as_bytes();
+    let mut depth = 0usize;
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'#' => {
+                i += b[i..]
+                    .iter()
+                    .position(|&c| c == b'\n')
+                    .unwrap_or(b.len() - i);
+            }
+            q @ (b'"' | b'\'') => {
+                let triple = b.get(i + 1) == Some(&q) && b.get(i + 2) == Some(&q);
+                i += if triple { 3 } else { 1 };
+                while i < b.len() {
+                    let c = b[i];
+                    if c == b'\\' {
+                        i += 2;
+                        continue;
+                    }
+                    if !triple && c == b'\n' {
+                        break;
+                    }
+                    if c == q && (!triple || (b.get(i + 1) == Some(&q) && b.get(i + 2) == Some(&q)))
+                    {
+                        i += if triple { 2 } else { 0 };
+                        break;
+                    }
+                    i += 1;
+                }
+            }
+            b'(' | b'[' | b'{' => {
+                depth += 1;
+                if depth > MAX_BRACKET_DEPTH {
+                    return Some(i);
+                }
+            }
+            b')' | b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
+/// `e` if it is a literal constraints and names can use (a string, a number, `-1`), else a
+/// stand-in: cloning an arbitrary expression recursed through all of it (a default of 20,000
+/// nested operators overflowed the stack).
+fn shallow(e: &Expr) -> Expr {
+    match e {
+        Expr::StringLiteral(_) | Expr::NumberLiteral(_) => e.clone(),
+        Expr::UnaryOp(u) if matches!(&*u.operand, Expr::NumberLiteral(_)) => e.clone(),
+        _ => Expr::EllipsisLiteral(ast::ExprEllipsisLiteral::default()),
+    }
+}
+
+/// The operands of `A | B | C …` (nested to the left), without recursion.
+fn bitor_operands(e: &Expr) -> Vec<&Expr> {
+    let mut out = Vec::new();
+    let mut cur = e;
+    while let Expr::BinOp(b) = cur
+        && b.op == ast::Operator::BitOr
+    {
+        out.push(&*b.right);
+        cur = &b.left;
+    }
+    out.push(cur);
+    out.reverse();
+    out
+}
+
+/// The names a module's `__all__` lists (a list or tuple of string literals), if it has one.
+fn module_all(m: &PyMod) -> Option<Vec<String>> {
+    let value = m.body.iter().rev().find_map(|st| match st {
+        Stmt::Assign(a)
+            if matches!(a.targets.as_slice(), [Expr::Name(n)] if n.id.as_str() == "__all__") =>
+        {
+            Some(&*a.value)
+        }
+        Stmt::AnnAssign(a) if matches!(&*a.target, Expr::Name(n) if n.id.as_str() == "__all__") => {
+            a.value.as_deref()
+        }
+        _ => None,
+    })?;
+    let elts = match value {
+        Expr::List(l) => &l.elts,
+        Expr::Tuple(t) => &t.elts,
+        _ => return None,
+    };
+    Some(elts.iter().filter_map(str_lit).collect())
+}
+
+/// Whether fsi knows that `from m import *` (an external module, normalised) binds `n`.
+fn ext_exports(m: &str, n: &str) -> bool {
+    const TYPING: &[&str] = &[
+        "Any",
+        "Optional",
+        "Union",
+        "List",
+        "Dict",
+        "Set",
+        "FrozenSet",
+        "Tuple",
+        "Type",
+        "Sequence",
+        "MutableSequence",
+        "Iterable",
+        "Collection",
+        "AbstractSet",
+        "MutableSet",
+        "Mapping",
+        "MutableMapping",
+        "Deque",
+        "DefaultDict",
+        "OrderedDict",
+        "Literal",
+        "Annotated",
+        "ClassVar",
+        "Final",
+        "Required",
+        "NotRequired",
+        "ReadOnly",
+        "TypeVar",
+        "ParamSpec",
+        "NewType",
+        "Generic",
+        "TypedDict",
+        "TypeAlias",
+        "NamedTuple",
+        "Protocol",
+    ];
+    const PYDANTIC: &[&str] = &[
+        "BaseModel",
+        "RootModel",
+        "Field",
+        "ConfigDict",
+        "computed_field",
+        "field_serializer",
+        "model_serializer",
+        "field_validator",
+        "model_validator",
+        "validator",
+        "root_validator",
+        "Json",
+        "SerializeAsAny",
+        "PlainSerializer",
+        "WrapSerializer",
+        "AliasChoices",
+        "AliasPath",
+        "conint",
+        "confloat",
+        "constr",
+        "condecimal",
+        "conbytes",
+        "condate",
+        "conlist",
+        "conset",
+        "confrozenset",
+    ];
+    const ENUM: &[&str] = &["Enum", "IntEnum", "StrEnum", "Flag", "IntFlag", "auto"];
+    ext_scalar(m, n).is_some()
+        || match m {
+            "typing" => TYPING.contains(&n),
+            "pydantic" => PYDANTIC.contains(&n),
+            "enum" => ENUM.contains(&n),
+            _ => false,
+        }
+}
+
 /// Record the bindings a top-level statement makes.
-fn bind_stmt(m: &PyMod, st: &Stmt, idx: Option<usize>, scope: &mut HashMap<String, Bind>) {
+fn bind_stmt(
+    m: &PyMod,
+    st: &Stmt,
+    idx: Option<usize>,
+    scope: &mut HashMap<String, Bind>,
+    stars: &mut Vec<String>,
+) {
     let package_of = |level: u32| -> String {
         let mut parts: Vec<&str> = m.dotted.split('.').collect();
         if !m.is_pkg {
@@ -1940,6 +2355,7 @@ fn bind_stmt(m: &PyMod, st: &Stmt, idx: Option<usize>, scope: &mut HashMap<Strin
             };
             for a in &i.names {
                 if a.name.id.as_str() == "*" {
+                    stars.push(module.clone());
                     continue;
                 }
                 let local = a.asname.as_ref().unwrap_or(&a.name).id.to_string();
@@ -1960,7 +2376,7 @@ fn bind_stmt(m: &PyMod, st: &Stmt, idx: Option<usize>, scope: &mut HashMap<Strin
             for body in branches {
                 for b in body {
                     if matches!(b, Stmt::Import(_) | Stmt::ImportFrom(_)) {
-                        bind_stmt(m, b, None, scope);
+                        bind_stmt(m, b, None, scope, stars);
                     }
                 }
             }
@@ -1968,7 +2384,7 @@ fn bind_stmt(m: &PyMod, st: &Stmt, idx: Option<usize>, scope: &mut HashMap<Strin
         Stmt::Try(t) => {
             for b in t.body.iter() {
                 if matches!(b, Stmt::Import(_) | Stmt::ImportFrom(_)) {
-                    bind_stmt(m, b, None, scope);
+                    bind_stmt(m, b, None, scope, stars);
                 }
             }
         }
@@ -2059,20 +2475,29 @@ fn constrain(t: Ty, c: Constraints) -> Ty {
 /// Build a union, flattening nested unions and dropping duplicates.
 pub(crate) fn union(ts: Vec<Ty>) -> Ty {
     let mut out: Vec<Ty> = Vec::new();
+    // Past a few members, repeats are found by a set of their debug text (`Ty` has no `Hash`):
+    // a union of 20,000 members compared each with all before it.
+    let mut seen: Option<BTreeSet<String>> = None;
+    let mut add = |t: Ty, out: &mut Vec<Ty>| {
+        if out.len() < 16 {
+            if !out.contains(&t) {
+                out.push(t);
+            }
+            return;
+        }
+        let seen = seen.get_or_insert_with(|| out.iter().map(|t| format!("{t:?}")).collect());
+        if seen.insert(format!("{t:?}")) {
+            out.push(t);
+        }
+    };
     for t in ts {
         match t {
             Ty::Union(inner) => {
                 for i in inner.iter() {
-                    if !out.contains(i) {
-                        out.push(i.clone());
-                    }
+                    add(i.clone(), &mut out);
                 }
             }
-            t => {
-                if !out.contains(&t) {
-                    out.push(t);
-                }
-            }
+            t => add(t, &mut out),
         }
     }
     if out.len() == 1 {
@@ -2177,6 +2602,22 @@ mod tests {
     use super::*;
 
     #[test]
+    fn bracket_nesting_is_limited_outside_strings_and_comments() {
+        let deep = format!("x: {}int{}\n", "List[".repeat(201), "]".repeat(201));
+        let at = nesting_error(&deep).expect("too deep");
+        assert_eq!(&deep[at..at + 1], "[");
+        let ok = format!("x: {}int{}\n", "List[".repeat(200), "]".repeat(200));
+        assert_eq!(nesting_error(&ok), None);
+        let quoted = format!(
+            "s = '{}'  # {}\nt = \"\"\"{}\"\"\"\n",
+            "(".repeat(300),
+            "[".repeat(300),
+            "{".repeat(300)
+        );
+        assert_eq!(nesting_error(&quoted), None);
+    }
+
+    #[test]
     fn line_numbers_are_one_based() {
         let ls = line_starts("a\nbc\n\nd");
         let m = PyMod {
@@ -2186,6 +2627,7 @@ mod tests {
             body: vec![],
             line_starts: ls,
             scope: HashMap::default(),
+            stars: vec![],
             is_pkg: false,
         };
         assert_eq!(m.line(TextSize::from(0)), 1);

@@ -43,6 +43,18 @@ pub fn write_key(out: &mut String, key: &str, ident: bool) {
     }
 }
 
+/// Append a key of an object literal that is evaluated (a Zod shape, an enum's `const`
+/// object): `__proto__: …` there, plain or quoted, sets the object's prototype instead of adding
+/// a property, so that key is written computed, `["__proto__"]: …`, which defines a property.
+/// (In a type, an interface or a type literal, `__proto__` is an ordinary property name.)
+pub fn write_value_key(out: &mut String, key: &str, ident: bool) {
+    if key == "__proto__" {
+        out.push_str("[\"__proto__\"]");
+    } else {
+        write_key(out, key, ident);
+    }
+}
+
 pub fn json_str(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     write_json_str(&mut out, s);
@@ -190,7 +202,60 @@ pub struct TsWriter<'v, 'a> {
     /// Byte ranges in the output of the parts of the unions being built, to drop repeated
     /// parts. A stack: a union nested in a part (`(A | B)[]`) works above its parent's parts and
     /// truncates back when done.
-    parts: Vec<Range<usize>>,
+    parts: Parts,
+}
+
+/// The parts of the unions being built (byte ranges in the output), with an index by the hash
+/// of their text: a union or `Literal` of 20,000 members was quadratic when each new part was
+/// compared with every earlier one.
+#[derive(Default)]
+pub(crate) struct Parts {
+    ranges: Vec<(Range<usize>, u64)>,
+    by_hash: rustc_hash::FxHashMap<u64, Vec<usize>>,
+}
+
+fn text_hash(s: &str) -> u64 {
+    use std::hash::{BuildHasher, BuildHasherDefault};
+    BuildHasherDefault::<rustc_hash::FxHasher>::default().hash_one(s)
+}
+
+impl Parts {
+    pub(crate) fn len(&self) -> usize {
+        self.ranges.len()
+    }
+
+    pub(crate) fn truncate(&mut self, n: usize) {
+        while self.ranges.len() > n {
+            let Some((_, h)) = self.ranges.pop() else {
+                break;
+            };
+            let i = self.ranges.len();
+            if let Some(v) = self.by_hash.get_mut(&h) {
+                if v.last() == Some(&i) {
+                    v.pop();
+                }
+                if v.is_empty() {
+                    self.by_hash.remove(&h);
+                }
+            }
+        }
+    }
+
+    /// Whether a part from `base` on already reads `text`.
+    pub(crate) fn repeats(&self, out: &str, base: usize, text: &str) -> bool {
+        self.by_hash.get(&text_hash(text)).is_some_and(|v| {
+            v.iter()
+                .rev()
+                .take_while(|&&i| i >= base)
+                .any(|&i| out[self.ranges[i].0.clone()] == *text)
+        })
+    }
+
+    pub(crate) fn push(&mut self, out: &str, r: Range<usize>) {
+        let h = text_hash(&out[r.clone()]);
+        self.by_hash.entry(h).or_default().push(self.ranges.len());
+        self.ranges.push((r, h));
+    }
 }
 
 /// What a union saw besides its parts.
@@ -207,7 +272,7 @@ impl<'v, 'a> TsWriter<'v, 'a> {
             view,
             refs: Vec::new(),
             track: true,
-            parts: Vec::new(),
+            parts: Parts::default(),
         }
     }
 
@@ -439,11 +504,10 @@ impl<'v, 'a> TsWriter<'v, 'a> {
     /// Keep the part written since `sep` unless it repeats an earlier one.
     fn keep_part(&mut self, out: &mut String, base: usize, sep: usize) {
         let start = self.part_start(base, sep);
-        let text = &out[start..];
-        if self.parts[base..].iter().any(|r| out[r.clone()] == *text) {
+        if self.parts.repeats(out, base, &out[start..]) {
             out.truncate(sep);
         } else {
-            self.parts.push(start..out.len());
+            self.parts.push(out, start..out.len());
         }
     }
 
@@ -655,7 +719,7 @@ pub fn emit_module(v: &Views, mi: usize) -> (String, Exports) {
                 body.push_str(" = {\n");
                 for (n, l) in &e.members {
                     body.push_str("  ");
-                    write_key(&mut body, n, is_ident(n));
+                    write_value_key(&mut body, n, is_ident(n));
                     body.push_str(": ");
                     write_lit(&mut body, l);
                     body.push_str(",\n");
@@ -741,6 +805,9 @@ mod tests {
         assert_eq!(prop_key("itemId"), "itemId");
         assert_eq!(prop_key("item-id"), "\"item-id\"");
         assert_eq!(prop_key("2x"), "\"2x\"");
+        let mut s = String::new();
+        write_value_key(&mut s, "__proto__", true);
+        assert_eq!(s, "[\"__proto__\"]");
     }
 
     #[test]

@@ -392,10 +392,13 @@ impl<'a> Views<'a> {
             .map(|(i, p)| (p.clone(), args.get(i).cloned().unwrap_or(Ty::Unknown)))
             .collect();
         let mut out: Vec<Field> = Vec::new();
-        let put = |f: Field, out: &mut Vec<Field>| {
-            if let Some(slot) = out.iter_mut().find(|x| x.name == f.name) {
-                *slot = f;
-            } else {
+        // Name → position: a model with thousands of inherited fields looked each one up in a
+        // scan of all before it.
+        let mut at: rustc_hash::FxHashMap<Arc<str>, usize> = Default::default();
+        let mut put = |f: Field, out: &mut Vec<Field>| match at.get(&f.name) {
+            Some(&i) => out[i] = f,
+            None => {
+                at.insert(f.name.clone(), out.len());
                 out.push(f);
             }
         };
@@ -663,14 +666,16 @@ fn sccs(ir: &Ir) -> (Vec<usize>, Vec<usize>) {
             }
         }
     }
+    // Only "same component?" is asked; Kosaraju walks with explicit stacks (petgraph's Tarjan
+    // recursed once per model on a chain of references: 20,000 overflowed).
     let mut scc = vec![0; n];
-    for (i, comp) in petgraph::algo::tarjan_scc(&g).into_iter().enumerate() {
+    for (i, comp) in petgraph::algo::kosaraju_scc(&g).into_iter().enumerate() {
         for node in comp {
             scc[node.index()] = i;
         }
     }
     let mut mscc = vec![0; nm];
-    for (i, comp) in petgraph::algo::tarjan_scc(&mg).into_iter().enumerate() {
+    for (i, comp) in petgraph::algo::kosaraju_scc(&mg).into_iter().enumerate() {
         for node in comp {
             mscc[node.index()] = i;
         }

@@ -10,10 +10,10 @@
 //! As in the TypeScript emitter, text is appended to one buffer as it is produced, and the header
 //! and imports are put in front of the body once it is known what the body references.
 
-use std::ops::Range;
-
 use super::ir::*;
-use super::ts::{self, Exports, TsWriter, write_imports, write_json_str, write_key, write_lit};
+use super::ts::{
+    self, Exports, TsWriter, write_imports, write_json_str, write_lit, write_value_key,
+};
 use super::views::{ModelShape, View, ViewField, Views};
 
 const DECIMAL_RE: &str = r"/^-?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/";
@@ -52,7 +52,7 @@ struct Cx<'v, 'a> {
     ts: TsWriter<'v, 'a>,
     /// Byte ranges in the output of the parts of the unions and literals being built, to drop
     /// repeated parts (a stack, as in [`TsWriter`]).
-    parts: Vec<Range<usize>>,
+    parts: ts::Parts,
 }
 
 impl Cx<'_, '_> {
@@ -202,12 +202,11 @@ impl Cx<'_, '_> {
     /// Keep the part whose text was written from `part` on (after its separator at `sep`)
     /// unless that text repeats an earlier part; returns whether it was kept.
     fn keep_part(&mut self, out: &mut String, base: usize, sep: usize, part: usize) -> bool {
-        let text = &out[part..];
-        if self.parts[base..].iter().any(|r| out[r.clone()] == *text) {
+        if self.parts.repeats(out, base, &out[part..]) {
             out.truncate(sep);
             false
         } else {
-            self.parts.push(part..out.len());
+            self.parts.push(out, part..out.len());
             true
         }
     }
@@ -284,7 +283,7 @@ impl Cx<'_, '_> {
                     if j > 0 {
                         out.push_str(", ");
                     }
-                    write_key(out, k, ts::is_ident(k));
+                    write_value_key(out, k, ts::is_ident(k));
                     out.push_str(": true");
                 }
                 out.push_str(" })");
@@ -315,7 +314,7 @@ impl Cx<'_, '_> {
     fn write_fields(&mut self, out: &mut String, fields: &[ViewField]) {
         for f in fields {
             out.push_str("  ");
-            write_key(out, &f.key, f.key_ident);
+            write_value_key(out, &f.key, f.key_ident);
             out.push_str(": ");
             self.write(out, &f.ty, None);
             if f.optional {
@@ -452,7 +451,7 @@ pub fn emit_module(v: &Views, mi: usize) -> (String, Exports) {
         schemas: Vec::new(),
         types: Vec::new(),
         ts: TsWriter::new(v, View::Response),
-        parts: Vec::new(),
+        parts: ts::Parts::default(),
     };
     // About what the bench corpus needs (800 bytes per declaration): a body rarely grows.
     let mut body = String::with_capacity(module.decls.len() * 1024);
