@@ -6,6 +6,7 @@
 //! Use from a test file with `mod common;`.
 #![allow(dead_code)]
 
+pub mod ci_replay;
 pub mod compose;
 pub mod git;
 pub mod http;
