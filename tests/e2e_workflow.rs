@@ -245,11 +245,14 @@ fn replay_ci_on_a_fresh_clone(root: &Path, tmp: &Path, sessions: &[&str]) {
         .find(|l| l.starts_with("install = \"cargo install fullstack-integration "))
         .unwrap_or_else(|| panic!("no default [ci] install in fsi.toml:\n{toml}"))
         .to_string();
-    std::fs::write(
-        &config,
-        toml.replace(&default, &format!("install = \"{install}\"")),
-    )
-    .unwrap();
+    // A runner has port 5000 to itself; this machine may not (the backend service's fixed
+    // port is refused when taken): a free port, as `--port backend=0` does.
+    assert!(toml.contains("[services.backend]\n"), "{toml}");
+    let toml = toml
+        .replace(&default, &format!("install = \"{install}\""))
+        .replacen("\nport = 5000\n", "\nport = 0\n", 1);
+    assert!(toml.contains("\nport = 0\n"), "{toml}");
+    std::fs::write(&config, toml).unwrap();
     common::run_ok(
         std::process::Command::new("git")
             .args(["-c", "user.name=ci", "-c", "user.email=ci@example.invalid"])
@@ -262,10 +265,17 @@ fn replay_ci_on_a_fresh_clone(root: &Path, tmp: &Path, sessions: &[&str]) {
         origin: origin.clone(),
         work: tmp.join("ci"),
         path_prefix: vec![fsi_root.join("bin")],
-        env: [(
-            "COMPOSE".to_string(),
-            common::compose::binary().display().to_string(),
-        )]
+        // The Playwright flows' backend on a free port too (its default 5099 may be taken).
+        env: [
+            (
+                "COMPOSE".to_string(),
+                common::compose::binary().display().to_string(),
+            ),
+            (
+                "E2E_BACKEND_PORT".to_string(),
+                common::free_port().to_string(),
+            ),
+        ]
         .into_iter()
         .collect(),
     };
