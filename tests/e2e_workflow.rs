@@ -231,14 +231,17 @@ fn replay_ci_on_a_fresh_clone(root: &Path, tmp: &Path, sessions: &[&str]) {
         assert!(!origin.join(ignored).exists(), "{ignored} is in git");
     }
 
-    // `[ci] install`: this fsi, from this repository, through the test's own target dir (the
-    // binary under test is built there already, so cargo only links and copies it).
+    // `[ci] install`: this fsi, from this repository, reusing the compiled dependencies of the
+    // test's own target dir as cargo's build dir. Its final artifacts go elsewhere: an install
+    // build into the target dir itself would replace the binary under test (target/debug/fsi)
+    // with one built without the dev-dependencies' features. Costs one compile of fsi itself.
     let fsi_bin = std::path::PathBuf::from(env!("CARGO_BIN_EXE_fsi"));
     let target_dir = fsi_bin.parent().and_then(Path::parent).unwrap();
     let fsi_root = tmp.join("fsi-root");
     let install = format!(
-        "CARGO_TARGET_DIR='{}' cargo install --path '{}' --locked --debug --root '{}'",
+        "CARGO_BUILD_BUILD_DIR='{}' CARGO_TARGET_DIR='{}' cargo install --path '{}' --locked --debug --root '{}'",
         target_dir.display(),
+        tmp.join("cargo-target").display(),
         common::repo_root().display(),
         fsi_root.display()
     );
