@@ -1060,7 +1060,7 @@ fn fuzz_dtos() {
             save_finding(verdict, c.inputs, "dtos", &files, &note);
         }
     }
-    let _ = std::fs::remove_dir_all(findings_dir().join("current-dtos"));
+    let _ = std::fs::remove_dir_all(current_dtos_dir());
     report("dtos", seed, &c, started);
     assert_eq!(
         c.findings(),
@@ -1069,8 +1069,14 @@ fn fuzz_dtos() {
     );
 }
 
+/// Where the DTO set under test is written while it runs (a crash leaves it there). One per
+/// process: a debug and a release run of this harness may run side by side.
+fn current_dtos_dir() -> PathBuf {
+    findings_dir().join(format!("current-dtos-{}", std::process::id()))
+}
+
 fn save_current_dtos(set: &[(String, Vec<u8>)]) {
-    let d = findings_dir().join("current-dtos");
+    let d = current_dtos_dir();
     let _ = std::fs::remove_dir_all(&d);
     for (rel, bytes) in set {
         let p = d.join("pkg").join(rel);

@@ -30,6 +30,7 @@ use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use nix::sys::signal::{Signal, killpg};
 use nix::unistd::Pid;
 
+pub(crate) mod procfs;
 mod reap;
 mod spawn;
 #[cfg(target_os = "linux")]
@@ -773,33 +774,10 @@ fn terminate_group(pgid: i32, grace: Duration, io: &mut Io, child: &mut spawn::P
 /// exits.
 fn reap_group_orphans(pgid: i32) {
     let me = std::process::id() as i32;
-    let Ok(entries) = std::fs::read_dir("/proc") else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let Some(pid) = entry
-            .file_name()
-            .to_str()
-            .and_then(|n| n.parse::<i32>().ok())
-        else {
-            continue;
-        };
-        if pid == pgid {
-            continue;
-        }
-        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
-            continue;
-        };
-        let Some(rest) = stat.rfind(')').map(|i| &stat[i + 1..]) else {
-            continue;
-        };
-        let mut fields = rest.split_whitespace();
-        let state = fields.next().unwrap_or("");
-        let ppid: i32 = fields.next().and_then(|f| f.parse().ok()).unwrap_or(0);
-        let pgrp: i32 = fields.next().and_then(|f| f.parse().ok()).unwrap_or(0);
-        if state == "Z" && ppid == me && pgrp == pgid {
+    for p in procfs::all() {
+        if p.pid != pgid && p.state == 'Z' && p.ppid == me && p.pgrp == pgid {
             let _ = nix::sys::wait::waitpid(
-                Pid::from_raw(pid),
+                Pid::from_raw(p.pid),
                 Some(nix::sys::wait::WaitPidFlag::WNOHANG),
             );
         }
@@ -822,31 +800,10 @@ pub fn group_alive(pgid: i32) -> bool {
     if killpg(Pid::from_raw(pgid), None).is_err() {
         return false;
     }
-    let Ok(entries) = std::fs::read_dir("/proc") else {
+    if !std::path::Path::new("/proc/self/stat").exists() {
         return true;
-    };
-    for entry in entries.flatten() {
-        let name = entry.file_name();
-        let Some(name) = name.to_str() else { continue };
-        if !name.bytes().all(|b| b.is_ascii_digit()) {
-            continue;
-        }
-        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
-            continue;
-        };
-        // pid (comm) state ppid pgrp ...; comm may contain spaces and parentheses.
-        let Some(rest) = stat.rfind(')').map(|i| &stat[i + 1..]) else {
-            continue;
-        };
-        let mut fields = rest.split_whitespace();
-        let state = fields.next().unwrap_or("");
-        let _ppid = fields.next();
-        let pgrp: i32 = fields.next().and_then(|f| f.parse().ok()).unwrap_or(0);
-        if pgrp == pgid && state != "Z" && state != "X" {
-            return true;
-        }
     }
-    false
+    procfs::all().any(|p| p.pgrp == pgid && !p.is_dead())
 }
 
 #[cfg(test)]

@@ -51,32 +51,13 @@ pub fn new_token() -> String {
 /// Live (non-zombie) processes below fsi, with their parents: `(pid, ppid)`.
 pub fn descendants() -> Vec<(i32, i32)> {
     let me = std::process::id() as i32;
-    let Ok(entries) = std::fs::read_dir("/proc") else {
-        return Vec::new();
-    };
     let mut parent: HashMap<i32, i32> = HashMap::new();
     let mut zombie = std::collections::HashSet::new();
-    for entry in entries.flatten() {
-        let name = entry.file_name();
-        let Some(pid) = name.to_str().and_then(|n| n.parse::<i32>().ok()) else {
-            continue;
-        };
-        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
-            continue;
-        };
-        // pid (comm) state ppid …; comm may contain spaces and parentheses.
-        let Some(rest) = stat.rfind(')').map(|i| &stat[i + 1..]) else {
-            continue;
-        };
-        let mut fields = rest.split_whitespace();
-        let state = fields.next().unwrap_or("");
-        let Some(ppid) = fields.next().and_then(|f| f.parse::<i32>().ok()) else {
-            continue;
-        };
-        if state == "Z" || state == "X" {
-            zombie.insert(pid);
+    for p in super::procfs::all() {
+        if p.is_dead() {
+            zombie.insert(p.pid);
         }
-        parent.insert(pid, ppid);
+        parent.insert(p.pid, p.ppid);
     }
     let mut out = Vec::new();
     for (&pid, &ppid) in &parent {
@@ -138,15 +119,7 @@ fn kill_all(victims: &[(i32, i32)], first: Signal, grace: Duration) {
             let _ = kill(Pid::from_raw(pid), Signal::SIGCONT);
         }
     }
-    let alive = |pid: i32| {
-        std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| {
-            let state = s
-                .rfind(')')
-                .and_then(|i| s[i + 1..].split_whitespace().next())
-                .unwrap_or("");
-            state != "Z" && state != "X"
-        })
-    };
+    let alive = |pid: i32| super::procfs::stat(pid).is_some_and(|p| !p.is_dead());
     let deadline = Instant::now() + grace;
     while first != Signal::SIGKILL
         && Instant::now() < deadline
@@ -178,13 +151,7 @@ fn kill_all(victims: &[(i32, i32)], first: Signal, grace: Duration) {
 /// mark, and the mark is only swept after the shell has been reaped.)
 fn reap_adopted(victims: &[(i32, i32)], me: i32) {
     for &(pid, _) in victims {
-        let ppid_now = std::fs::read_to_string(format!("/proc/{pid}/stat"))
-            .ok()
-            .and_then(|s| {
-                let rest = &s[s.rfind(')')? + 1..];
-                rest.split_whitespace().nth(1)?.parse::<i32>().ok()
-            });
-        if ppid_now == Some(me) {
+        if super::procfs::stat(pid).is_some_and(|p| p.ppid == me) {
             let _ = waitpid(Pid::from_raw(pid), Some(WaitPidFlag::WNOHANG));
         }
     }

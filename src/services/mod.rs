@@ -493,17 +493,6 @@ mod listeners {
         found
     }
 
-    /// Parent pid and process group of `pid`.
-    fn parent_and_group(pid: u32) -> Option<(u32, u32)> {
-        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-        // pid (comm) state ppid pgrp ...; comm may hold spaces and parentheses.
-        let mut rest = stat.rsplit_once(')')?.1.split_whitespace();
-        let _state = rest.next()?;
-        let ppid = rest.next()?.parse().ok()?;
-        let pgrp = rest.next()?.parse().ok()?;
-        Some((ppid, pgrp))
-    }
-
     /// Whether `pid` is the started process `leader`, in its process group, or below it.
     fn started_by(pid: u32, leader: u32) -> bool {
         let mut current = pid;
@@ -511,9 +500,9 @@ mod listeners {
             if current == leader {
                 return true;
             }
-            match parent_and_group(current) {
-                Some((_, group)) if group == leader => return true,
-                Some((parent, _)) if parent > 1 => current = parent,
+            match crate::exec::procfs::stat(current as i32) {
+                Some(p) if p.pgrp == leader as i32 => return true,
+                Some(p) if p.ppid > 1 => current = p.ppid as u32,
                 _ => return false,
             }
         }
