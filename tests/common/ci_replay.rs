@@ -335,16 +335,7 @@ impl Replay {
             .stdin(Stdio::null())
             .stdout(file.try_clone().unwrap())
             .stderr(file);
-            for var in [
-                "DATABASE_URL",
-                "REDIS_URL",
-                "JWT_SECRET",
-                "APP_ENV",
-                "VIRTUAL_ENV",
-                "PYTHONPATH",
-                "CONDA_PREFIX",
-                "GITHUB_ENV",
-            ] {
+            for var in super::DEVELOPER_VARS.iter().chain(&["GITHUB_ENV"]) {
                 cmd.env_remove(var);
             }
             let base_path = std::env::var_os("PATH").unwrap_or_default();

@@ -141,19 +141,21 @@ pub fn wait_until<T>(
     }
 }
 
-/// A Command with the variables that would leak the developer's own setup into a generated
-/// project's tests removed.
+/// Variables that would leak the developer's own setup into a generated project's commands.
+pub const DEVELOPER_VARS: [&str; 7] = [
+    "DATABASE_URL",
+    "REDIS_URL",
+    "JWT_SECRET",
+    "APP_ENV",
+    "VIRTUAL_ENV",
+    "PYTHONPATH",
+    "CONDA_PREFIX",
+];
+
+/// A Command with [`DEVELOPER_VARS`] removed.
 pub fn clean_command(program: impl AsRef<std::ffi::OsStr>) -> Command {
     let mut cmd = Command::new(program);
-    for var in [
-        "DATABASE_URL",
-        "REDIS_URL",
-        "JWT_SECRET",
-        "APP_ENV",
-        "VIRTUAL_ENV",
-        "PYTHONPATH",
-        "CONDA_PREFIX",
-    ] {
+    for var in DEVELOPER_VARS {
         cmd.env_remove(var);
     }
     if std::env::var_os("SSL_CERT_FILE").is_none()
