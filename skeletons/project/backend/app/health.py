@@ -99,7 +99,7 @@ def _health_cache() -> HealthCache:
     return cache
 
 
-def _may_see_version(authorization: str, secret: str) -> bool:
+def _may_see_version(authorization: str) -> bool:
     """True for a valid access token in an Authorization header (no database query)."""
     scheme, _, token = authorization.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
@@ -108,6 +108,7 @@ def _may_see_version(authorization: str, secret: str) -> bool:
         from app.modules.auth.security import TokenError, decode_token
     except ImportError:  # a project without auth: nobody sees the version
         return False
+    secret = current_app.extensions["settings"].jwt_secret
     try:
         decode_token(token.strip(), secret=secret, expected_type="access")
     except TokenError:
@@ -119,10 +120,9 @@ async def health_answer(authorization: str) -> tuple[int, bytes]:
     """The status and JSON body of /health (inside an app context)."""
     checks = await _health_cache().get()
     healthy = all(value in {"ok", "disabled"} for value in checks.values())
-    secret = current_app.extensions["settings"].jwt_secret
     body = HealthResponse(
         status="healthy" if healthy else "unhealthy",
-        version=__version__ if authorization and _may_see_version(authorization, secret) else None,
+        version=__version__ if authorization and _may_see_version(authorization) else None,
         checks=checks,
     )
     return (200 if healthy else 503), body.model_dump_json().encode()
