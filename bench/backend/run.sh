@@ -301,21 +301,48 @@ if waited > 1.5:
     print(f"  (waited {waited:.0f} s for pid {root} to go idle)")
 PY
 }
+# The CPU seconds used so far by a process and its descendants (user + system, from /proc).
+tree_cpu() { # pid
+  "$PY313" - "$1" <<'PY'
+import os, sys
+root = int(sys.argv[1])
+hz = os.sysconf("SC_CLK_TCK")
+procs = {}
+for p in os.listdir("/proc"):
+    if p.isdigit():
+        try:
+            f = open(f"/proc/{p}/stat").read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        procs[int(p)] = (int(f[1]), int(f[11]) + int(f[12]))
+tree, grew = {root}, True
+while grew:
+    grew = False
+    for p, (pp, _) in procs.items():
+        if pp in tree and p not in tree:
+            tree.add(p); grew = True
+print(sum(procs[p][1] for p in tree if p in procs) / hz)
+PY
+}
 # run_wrk label backend endpoint workers connections url [header]  (appends one JSON line)
 run_wrk() {
   local label=$1 backend=$2 endpoint=$3 workers=$4 conns=$5 url=$6 header=${7:-} script=${WRK_SCRIPT:-$WORK/status.lua}
   local out
   [ "$endpoint" = health ] || [ "$endpoint" = list ] && settle "$url" "$header"
+  local cpu_before cpu_after
+  cpu_before=$(tree_cpu "$(backend_pid "$backend")")
   if [ -n "$header" ]; then
     out=$(wrk -t2 -c"$conns" -d"${DURATION}s" --timeout 10s --latency -s "$script" -H "$header" "$url" 2>&1 || true)
   else
     out=$(wrk -t2 -c"$conns" -d"${DURATION}s" --timeout 10s --latency -s "$script" "$url" 2>&1 || true)
   fi
+  cpu_after=$(tree_cpu "$(backend_pid "$backend")")
   printf '%s\n' "$out" > "$WORK/last-wrk.txt"
-  "$PY313" - "$label" "$backend" "$endpoint" "$workers" "$conns" <<PY >> "$RESULTS"
+  "$PY313" - "$label" "$backend" "$endpoint" "$workers" "$conns" "$cpu_before" "$cpu_after" <<PY >> "$RESULTS"
 import json, re, sys
 out = open("$WORK/last-wrk.txt").read()
 label, backend, endpoint, workers, conns = sys.argv[1:6]
+server_cpu = float(sys.argv[7]) - float(sys.argv[6])
 def ms(s):
     m = re.match(r"([\d.]+)(us|ms|s|m)", s)
     v, u = float(m.group(1)), m.group(2)
@@ -327,7 +354,12 @@ sock = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeou
 socket_errors = sum(map(int, sock.groups())) if sock else 0
 m = re.search(r"statuses (\{.*\})", out)
 statuses = json.loads(m.group(1)) if m else {}
-print(json.dumps({"label": label, "backend": backend, "endpoint": endpoint, "workers": int(workers),
+m = re.search(r"(\d+) requests in", out)
+done = int(m.group(1)) if m else 0
+# The server's CPU per answered request (its whole process tree, ms): what throughput converges
+# to when the server is the bottleneck, and far steadier than req/s on a shared machine.
+cpu_ms = 1000 * server_cpu / done if done else None
+print(json.dumps({"cpu_ms": cpu_ms, "label": label, "backend": backend, "endpoint": endpoint, "workers": int(workers),
                   "connections": int(conns), "rps": rps, "p50": ms(lat["50"]) if "50" in lat else None,
                   "p99": ms(lat["99"]) if "99" in lat else None,
                   "socket_errors": socket_errors, "statuses": statuses}))
@@ -336,9 +368,9 @@ PY
 import json, sys
 r = json.loads(sys.stdin.read())
 f = lambda v: "      -" if v is None else "%7.1f" % v
-print("  %-7s %-6s %-7s w=%d c=%d: %8.1f req/s  p50 %s ms  p99 %s ms  statuses %s  socket errors %d" % (
+print("  %-7s %-6s %-7s w=%d c=%d: %8.1f req/s  p50 %s ms  p99 %s ms  cpu/req %s ms  statuses %s  socket errors %d" % (
     r["label"], r["backend"], r["endpoint"], r["workers"], r["connections"], r["rps"], f(r["p50"]), f(r["p99"]),
-    r["statuses"], r["socket_errors"]))'
+    "-" if r["cpu_ms"] is None else "%.3f" % r["cpu_ms"], r["statuses"], r["socket_errors"]))'
 }
 
 for w in $WORKERS; do
@@ -418,8 +450,10 @@ def errors(r):
 def best(backend, endpoint, workers):
     c = [r for r in rows if r["backend"] == backend and r["endpoint"] == endpoint and r["workers"] == workers and r["label"].startswith("round")]
     return max(c, key=lambda r: r["rps"]) if c else None
-print("\n| workers | endpoint | backend | req/s (best round) | p50 | p99 | errors | ratio to peer |")
-print("|---|---|---|---|---|---|---|---|")
+def cpu(r):
+    return "—" if r.get("cpu_ms") is None else f"{r['cpu_ms']:.2f} ms"
+print("\n| workers | endpoint | backend | req/s (best round) | p50 | p99 | server CPU / request | errors | ratio to peer |")
+print("|---|---|---|---|---|---|---|---|---|")
 for w in sorted({r["workers"] for r in rows}):
     for e in ("health", "list"):
         peer = best("peer", e, w)
@@ -428,10 +462,10 @@ for w in sorted({r["workers"] for r in rows}):
             if not r:
                 continue
             ratio = f"{r['rps'] / peer['rps']:.2f}×" if peer and b != "peer" else ""
-            print(f"| {w} | {e} | {b} | {r['rps']:,.0f} | {fmt(r['p50'])} | {fmt(r['p99'])} | {errors(r)} | {ratio} |")
+            print(f"| {w} | {e} | {b} | {r['rps']:,.0f} | {fmt(r['p50'])} | {fmt(r['p99'])} | {cpu(r)} | {errors(r)} | {ratio} |")
 for r in rows:
     if r["label"] in ("login", "flood"):
-        print(f"| {r['workers']} | {r['label']} (c={r['connections']}) | {r['backend']} | {r['rps']:,.1f} | {fmt(r['p50'])} | {fmt(r['p99'])} | statuses {r['statuses']}, socket errors {r['socket_errors']} | |")
+        print(f"| {r['workers']} | {r['label']} (c={r['connections']}) | {r['backend']} | {r['rps']:,.1f} | {fmt(r['p50'])} | {fmt(r['p99'])} | {cpu(r)} | statuses {r['statuses']}, socket errors {r['socket_errors']} | |")
 print("\nPer-round ratios (generated / peer, same round):")
 for w in sorted({r["workers"] for r in rows}):
     for e in ("health", "list"):
@@ -441,7 +475,9 @@ for w in sorted({r["workers"] for r in rows}):
                 p = [r for r in rows if r["label"] == lab and r["backend"] == "peer" and r["endpoint"] == e and r["workers"] == w]
                 g = [r for r in rows if r["label"] == lab and r["backend"] == f and r["endpoint"] == e and r["workers"] == w]
                 if p and g:
-                    ratios.append(g[0]["rps"] / p[0]["rps"])
+                    cpu = (p[0]["cpu_ms"] / g[0]["cpu_ms"]) if p[0].get("cpu_ms") and g[0].get("cpu_ms") else None
+                    ratios.append((g[0]["rps"] / p[0]["rps"], cpu))
             if ratios:
-                print(f"  workers {w} {e:6s} {f}: " + ", ".join(f"{x:.2f}×" for x in ratios))
+                print(f"  workers {w} {e:6s} {f}: req/s " + ", ".join(f"{x:.2f}×" for x, _ in ratios)
+                      + "; peer's CPU per request / ours " + ", ".join("-" if c is None else f"{c:.2f}×" for _, c in ratios))
 PY

@@ -16,13 +16,14 @@ from __future__ import annotations
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
 from quart import current_app
 from sqlalchemy import DateTime, MetaData, event, text
 from sqlalchemy.engine import Dialect, make_url
-from sqlalchemy.exc import DisconnectionError, OperationalError
+from sqlalchemy.exc import DisconnectionError, InvalidatePoolError, OperationalError
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncEngine,
@@ -32,6 +33,7 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
+from sqlalchemy.util import await_only
 
 # Deterministic constraint names: the Alembic migrations and the models agree
 # on SQLite and PostgreSQL alike.
@@ -43,6 +45,9 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
+
+# The session `Database.shared_reads()` opened for the current task (a request), if any.
+_SHARED_READS: ContextVar[AsyncSession | None] = ContextVar("shared_reads", default=None)
 
 # Connections per worker process (PostgreSQL): 2 workers hold 20 of the server's 100.
 POOL_SIZE = 10
@@ -78,6 +83,8 @@ class UTCDateTime(TypeDecorator[datetime]):
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
+        if value.tzinfo is UTC:  # PostgreSQL's timestamptz, as asyncpg returns it
+            return value
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
@@ -114,11 +121,9 @@ class Database:
             # Overflow connections would be opened and closed again under load, each one a TCP
             # and TLS negotiation and an authentication: measured, that churn cost more than
             # the queries themselves at 50 concurrent requests (docs/benchmarks.md of fsi).
-            # Pre-ping stays on although, with asyncpg, it costs a round trip on every checkout
-            # (~20 % of an authenticated list request's CPU, docs/benchmarks.md of fsi): without
-            # it, the first request on each connection a server restart broke fails. Recovery
-            # without a failed request comes first.
-            kwargs |= {"pool_pre_ping": True, "pool_size": POOL_SIZE, "max_overflow": 0}
+            # Every checkout is pinged (see `_install_postgresql_ping`), so the first request on
+            # a connection a server restart broke does not fail.
+            kwargs |= {"pool_size": POOL_SIZE, "max_overflow": 0}
         self.url = url
         self.is_sqlite = make_url(url).drivername.startswith("sqlite")
         self.sqlite_path = sqlite_file(url)
@@ -129,6 +134,8 @@ class Database:
         )
         if self.is_sqlite:
             self._install_sqlite_hooks()
+        elif self.engine.dialect.driver == "asyncpg":
+            _install_postgresql_ping(self.engine)
 
     def _install_sqlite_hooks(self) -> None:
         path = self.sqlite_path
@@ -181,8 +188,32 @@ class Database:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         """A session inside one transaction: committed on success, rolled back on error."""
+        shared = _SHARED_READS.get()
+        if shared is not None:
+            # Never hold a read connection while waiting for a write one: with every pooled
+            # connection held that way, no request could go on (the pool would be exhausted).
+            await shared.close()
         async with self.sessionmaker() as session, session.begin():
             yield session
+
+    @asynccontextmanager
+    async def shared_reads(self) -> AsyncIterator[None]:
+        """Within this block, every `read()` of the current task uses one session.
+
+        A GET checks its token and reads its page through one pooled connection: one checkout
+        (and its ping) instead of two. The connection goes back to the pool when the block
+        ends, or before a `transaction()` starts.
+        """
+        if _SHARED_READS.get() is not None:
+            yield
+            return
+        session = self._read_sessionmaker()
+        token = _SHARED_READS.set(session)
+        try:
+            yield
+        finally:
+            _SHARED_READS.reset(token)
+            await session.close()
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
@@ -190,8 +221,13 @@ class Database:
 
         The connection is in autocommit mode: no BEGIN and COMMIT round trips around a
         single SELECT (which sees one snapshot anyway). Anything that writes, or reads
-        with several statements that must agree, uses `transaction()`.
+        with several statements that must agree, uses `transaction()`. Inside
+        `shared_reads()` the block's session is used (and stays open).
         """
+        shared = _SHARED_READS.get()
+        if shared is not None:
+            yield shared
+            return
         async with self._read_sessionmaker() as session:
             yield session
 
@@ -226,6 +262,31 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+def _install_postgresql_ping(engine: AsyncEngine) -> None:
+    """Ping every pooled connection on checkout with one round trip; on failure reconnect.
+
+    SQLAlchemy's `pool_pre_ping` does the same with asyncpg as three round trips (BEGIN, an
+    empty query, ROLLBACK: made for PgBouncer's transaction mode, which this app does not use)
+    and measured ~20 % of an authenticated list request's CPU. Here the empty query runs alone.
+    A failed ping invalidates the whole pool (a restart broke every connection, not just this
+    one), and the pool connects afresh for this checkout: the request does not fail.
+    A connection just opened is not pinged.
+    """
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def on_connect(dbapi_connection: Any, record: Any) -> None:
+        record.info["fresh"] = True
+
+    @event.listens_for(engine.sync_engine, "checkout")
+    def on_checkout(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+        if record.info.pop("fresh", False):
+            return
+        try:
+            await_only(record.driver_connection.fetchrow(";"))
+        except Exception as exc:
+            raise InvalidatePoolError(f"the connection failed its ping: {exc!r}") from exc
 
 
 async def _sqlite_write_probe(conn: AsyncConnection) -> None:

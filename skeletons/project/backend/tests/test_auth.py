@@ -196,6 +196,29 @@ async def test_token_without_required_claims_is_rejected(client, user):
     assert (await me(client, token)).status_code == 401
 
 
+async def test_a_token_verified_once_still_expires_and_binds_to_its_secret(client, user, monkeypatch):
+    """The signature check of a verified token is remembered; its expiry and secret are not."""
+    from app.modules.auth import security
+
+    token = user["access_token"]
+    assert (await me(client, token)).status_code == 200
+    assert (await me(client, token)).status_code == 200  # now from the cache
+    with pytest.raises(security.TokenError):
+        security.decode_token(token, secret="y" * 64, expected_type="access")
+    with pytest.raises(security.TokenError, match="type"):
+        security.decode_token(token, secret=TEST_JWT_SECRET, expected_type="refresh")
+    later = time.time() + 24 * 3600
+    monkeypatch.setattr(security.time, "time", lambda: later)
+    response = await me(client, token)
+    assert response.status_code == 401
+    assert "expired" in (await response.get_json())["message"].lower()
+    # A caller changing the returned claims does not change what the next caller sees.
+    monkeypatch.undo()
+    claims_seen = security.decode_token(token, secret=TEST_JWT_SECRET, expected_type="access")
+    claims_seen["sub"] = "999999"
+    assert (await me(client, token)).status_code == 200
+
+
 async def test_refresh_token_is_not_an_access_token(client, user):
     assert (await me(client, user["refresh_token"])).status_code == 401
 

@@ -54,6 +54,35 @@ async def test_simultaneous_guesses_cannot_pass_the_limit(client, settings):
         assert (await login(client, "target@example.com", PASSWORD)).status_code == 429
 
 
+async def test_registrations_from_one_address_are_limited_before_hashing(app, client, settings):
+    hasher = app.extensions["password_hasher"]
+    hashed = 0
+    real_hash = hasher.hash
+
+    async def counting_hash(password: str) -> str:
+        nonlocal hashed
+        hashed += 1
+        return await real_hash(password)
+
+    hasher.hash = counting_hash
+    burst = [
+        client.post(
+            "/api/auth/register",
+            json={"email": f"new-{n}@example.com", "password": PASSWORD, "display_name": "New"},
+        )
+        for n in range(settings.register_rate_limit + 5)
+    ]
+    responses = await asyncio.gather(*burst)
+    statuses = [r.status_code for r in responses]
+    assert statuses.count(201) == settings.register_rate_limit, statuses
+    assert statuses.count(429) == 5
+    assert hashed == settings.register_rate_limit, "refused registrations hash nothing"
+    limited = next(r for r in responses if r.status_code == 429)
+    body = await limited.get_json()
+    assert_limited(limited, body)
+    assert "registrations" in body["message"]
+
+
 async def test_random_emails_from_one_address_are_limited(client, settings):
     statuses = []
     for _ in range(settings.login_address_rate_limit + 3):

@@ -33,3 +33,38 @@ async def test_health_is_503_when_the_database_is_down(settings: Settings):
     body = await response.get_json()
     assert body["status"] == "unhealthy"
     assert body["checks"] == {"database": "error", "redis": "disabled"}
+
+
+async def test_health_is_answered_in_front_of_the_app_with_head_and_no_store(app, client):
+    hooks = []
+
+    @app.before_request
+    async def record() -> None:
+        hooks.append("before_request")
+
+    response = await client.get("/health")
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "application/json"
+    assert response.headers["Cache-Control"] == "no-store"
+    assert hooks == [], "GET /health does not go through Quart's request machinery"
+
+    head = await client.head("/health")
+    assert head.status_code == 200
+    assert await head.get_data() == b""
+
+    # Other methods reach the app: the route exists for GET only.
+    assert (await client.post("/health")).status_code == 405
+    assert hooks == ["before_request"]
+
+
+async def test_health_answers_503_when_computing_the_answer_fails(app, client, monkeypatch, caplog):
+    import app.health as health
+
+    async def broken(authorization: str) -> tuple[int, bytes]:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(health, "health_answer", broken)
+    response = await client.get("/health")
+    assert response.status_code == 503
+    assert (await response.get_json())["status"] == "unhealthy"
+    assert "the answer could not be computed" in caplog.text

@@ -19,6 +19,8 @@ const env = {
   // A throwaway secret: this server only ever holds test users.
   JWT_SECRET: process.env.E2E_JWT_SECRET ?? 'e2e-only-secret-not-for-production-0123456789abcdef',
   ACCESS_TOKEN_TTL_SECONDS: process.env.ACCESS_TOKEN_TTL_SECONDS ?? '3',
+  // Every spec registers its own user from this one address: lift the per-address limit.
+  REGISTER_RATE_LIMIT: process.env.REGISTER_RATE_LIMIT ?? '1000',
   REDIS_URL: '',
 };
 

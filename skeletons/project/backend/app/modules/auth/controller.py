@@ -15,7 +15,8 @@ blueprint = Blueprint("auth", __name__)
 @blueprint.post("/register")
 async def register() -> tuple[Response, int]:
     data = await parse_body(RegisterRequest)
-    return success(await get_auth_service().register(data), status=201)
+    client = request.remote_addr or "unknown"
+    return success(await get_auth_service().register(data, client), status=201)
 
 
 @blueprint.post("/login")

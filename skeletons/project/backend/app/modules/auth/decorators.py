@@ -15,6 +15,7 @@ from app.modules.auth.models import User
 from app.modules.auth.service import AuthService
 
 P = ParamSpec("P")
+_READ_ONLY_METHODS = frozenset({"GET", "HEAD"})
 R = TypeVar("R")
 
 
@@ -42,8 +43,13 @@ def require_auth(view: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
 
     @wraps(view)
     async def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        g.current_user = await get_auth_service().authenticate(bearer_token())
-        return await view(*args, **kwargs)
+        if request.method not in _READ_ONLY_METHODS:
+            g.current_user = await get_auth_service().authenticate(bearer_token())
+            return await view(*args, **kwargs)
+        # A read-only request checks its token and reads through one pooled connection.
+        async with get_db().shared_reads():
+            g.current_user = await get_auth_service().authenticate(bearer_token())
+            return await view(*args, **kwargs)
 
     return wrapper
 

@@ -1,4 +1,5 @@
-"""Failed-login limiter, counted per (client address, e-mail) and per client address.
+"""Failed-login limiter, counted per (client address, e-mail) and per client address;
+registrations are counted per client address with the same machinery.
 
 After LOGIN_RATE_LIMIT failures for one (address, e-mail), or LOGIN_ADDRESS_RATE_LIMIT
 failures from one address whatever the e-mails, within LOGIN_RATE_WINDOW_SECONDS,
@@ -62,6 +63,11 @@ def login_limits(settings: Settings, client: str, email: str) -> tuple[Limit, ..
         Limit(f"account:{client}|{email}", settings.login_rate_limit),
         Limit(f"address:{client}", settings.login_address_rate_limit),
     )
+
+
+def register_limits(settings: Settings, client: str) -> tuple[Limit, ...]:
+    """Registrations from one client address (counted whatever their outcome)."""
+    return (Limit(f"register:{client}", settings.register_rate_limit),)
 
 
 class MemoryLoginLimiter:

@@ -10,6 +10,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.modules.auth.models import RefreshToken, User
 
 _BY_ID = select(User).where(User.id == bindparam("id"))
+# The active user whose login (refresh-token family) is still live. Built once, like _BY_ID.
+_FOR_SESSION = select(User).where(
+    User.id == bindparam("user_id"),
+    User.is_active.is_(True),
+    exists().where(
+        RefreshToken.user_id == bindparam("user_id"),
+        RefreshToken.family_id == bindparam("family_id"),
+        RefreshToken.revoked_at.is_(None),
+    ),
+)
 
 
 class UserRepository:
@@ -23,14 +33,7 @@ class UserRepository:
 
     async def get_for_session(self, user_id: int, family_id: str) -> User | None:
         """The active user whose login `family_id` still has a live refresh token: one query."""
-        live_family = exists().where(
-            RefreshToken.user_id == user_id,
-            RefreshToken.family_id == family_id,
-            RefreshToken.revoked_at.is_(None),
-        )
-        return await self.session.scalar(
-            select(User).where(User.id == user_id, User.is_active.is_(True), live_family)
-        )
+        return await self.session.scalar(_FOR_SESSION, {"user_id": user_id, "family_id": family_id})
 
     async def set_password_hash(self, user_id: int, password_hash: str) -> None:
         await self.session.execute(update(User).where(User.id == user_id).values(password_hash=password_hash))

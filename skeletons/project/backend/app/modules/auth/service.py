@@ -24,7 +24,7 @@ from app.database import Database
 from app.modules.auth.dtos import AuthResponse, LoginRequest, RegisterRequest, TokenPair, UserResponse
 from app.modules.auth.models import RefreshToken, User
 from app.modules.auth.passwords import password_weakness
-from app.modules.auth.rate_limit import LoginLimiter, login_limits
+from app.modules.auth.rate_limit import LoginLimiter, login_limits, register_limits
 from app.modules.auth.repository import RefreshTokenRepository, UserRepository
 from app.modules.auth.security import (
     HasherBusyError,
@@ -77,7 +77,7 @@ class AuthService:
 
     # -- registration and login -------------------------------------------
 
-    async def register(self, data: RegisterRequest) -> AuthResponse:
+    async def register(self, data: RegisterRequest, client: str) -> AuthResponse:
         email = data.email  # normalised by the DTO
         weakness = password_weakness(data.password, email=email, display_name=data.display_name)
         if weakness:
@@ -85,9 +85,18 @@ class AuthService:
                 weakness,
                 {"fields": [{"loc": ["password"], "msg": weakness, "type": "password_too_weak"}]},
             )
+        # Each registration hashes a password and adds an account: REGISTER_RATE_LIMIT per
+        # address and window, reserved before the hash like a login attempt (never given back).
+        reservation = await self.limiter.reserve(register_limits(self.settings, client))
+        if isinstance(reservation, int):
+            raise RateLimitedError(
+                f"Too many registrations from this address; try again in {reservation} s",
+                retry_after=reservation,
+            )
         try:
             password_hash = await self.hasher.hash(data.password)
         except HasherBusyError:
+            await self.limiter.release(reservation)  # nothing was hashed
             raise ServiceUnavailableError(HASHER_BUSY_MESSAGE, retry_after=1) from None
         try:
             async with self.db.transaction() as session:
