@@ -139,6 +139,31 @@ fn zod_schemas_accept_real_pydantic_json() {
             .arg(work.join("stems.json")),
     );
     let v: serde_json::Value = serde_json::from_str(&report).unwrap();
+    // Decimal constraints: the generated client rule says what pydantic says, value by value.
+    let cases = support::run(
+        Command::new(&python)
+            .arg(support::fixtures().join("decimal_rules.py"))
+            .arg(&backend),
+    );
+    std::fs::write(work.join("decimal_cases.json"), &cases).unwrap();
+    let verdicts = support::run(
+        Command::new("node")
+            .arg(support::fixtures().join("decimal_rules.cjs"))
+            .arg(&work)
+            .arg(work.join("decimal_cases.json")),
+    );
+    let verdicts: Vec<serde_json::Value> = serde_json::from_str(&verdicts).unwrap();
+    assert!(verdicts.len() > 100, "{}", verdicts.len());
+    let wrong: Vec<String> = verdicts
+        .iter()
+        .filter(|c| c["req"] != c["ok"] || (!c["resp"].is_null() && c["resp"] != c["ok"]))
+        .map(|c| c.to_string())
+        .collect();
+    assert!(
+        wrong.is_empty(),
+        "Zod and pydantic disagree on Decimal values:\n{}",
+        wrong.join("\n")
+    );
     let checked = v["checked"].as_u64().unwrap();
     assert!(checked > 100, "only {checked} checks ran");
     assert_eq!(

@@ -168,6 +168,10 @@ pub struct Constraints {
     pub min_length: Option<String>,
     pub max_length: Option<String>,
     pub pattern: Option<String>,
+    /// `max_digits` / `decimal_places` of a `Decimal` (pydantic counts them after normalizing:
+    /// leading zeros of the integer part and trailing zeros of the fraction do not count).
+    pub max_digits: Option<String>,
+    pub decimal_places: Option<String>,
 }
 
 impl Constraints {
@@ -178,7 +182,18 @@ impl Constraints {
         macro_rules! m {
             ($($f:ident),*) => { $( if o.$f.is_some() { self.$f = o.$f; } )* };
         }
-        m!(ge, gt, le, lt, multiple_of, min_length, max_length, pattern);
+        m!(
+            ge,
+            gt,
+            le,
+            lt,
+            multiple_of,
+            min_length,
+            max_length,
+            pattern,
+            max_digits,
+            decimal_places
+        );
     }
 }
 

@@ -2441,6 +2441,10 @@ fn constraint(key: &str, v: &Expr, src: &str) -> Option<Constraints> {
         "min_length" | "min_items" => c.min_length = number_text(v, src),
         "max_length" | "max_items" => c.max_length = number_text(v, src),
         "pattern" | "regex" => c.pattern = str_lit(v),
+        "max_digits" => c.max_digits = number_text(v, src).filter(|n| n.parse::<u32>().is_ok()),
+        "decimal_places" => {
+            c.decimal_places = number_text(v, src).filter(|n| n.parse::<u32>().is_ok())
+        }
         _ => return None,
     }
     (!c.is_empty()).then_some(c)

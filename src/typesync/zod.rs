@@ -388,11 +388,18 @@ fn write_prim(out: &mut String, p: Prim, view: View, c: Option<&Constraints>) {
             if view == View::Request {
                 out.push_str("z.union([z.number()");
                 write_num_checks(out, c);
+                if let Some(re) = c.and_then(decimal_digits_regex) {
+                    // The number is sent as is; pydantic reads it as `Decimal(str(n))`.
+                    out.push_str(".refine((n) => ");
+                    out.push_str(&re);
+                    out.push_str(".test(String(n)))");
+                }
                 out.push_str(", ");
             }
             out.push_str("z.string().regex(");
-            out.push_str(DECIMAL_RE);
+            out.push_str(&decimal_regex(c));
             out.push(')');
+            write_decimal_bounds(out, c);
             if view == View::Request {
                 out.push_str("])");
             }
@@ -410,6 +417,97 @@ fn write_prim(out: &mut String, p: Prim, view: View, c: Option<&Constraints>) {
             out.push(')');
         }
         Prim::Uuid => out.push_str("z.guid()"),
+    }
+}
+
+/// A lower bound (`ge`/`gt`) of zero or more: the value cannot be negative.
+fn non_negative(c: &Constraints) -> bool {
+    [&c.ge, &c.gt]
+        .into_iter()
+        .flatten()
+        .any(|b| b.parse::<f64>().is_ok_and(|b| b >= 0.0))
+}
+
+fn parse_count(n: &Option<String>) -> Option<u32> {
+    n.as_deref().and_then(|n| n.parse().ok())
+}
+
+/// The regex for a Decimal string under its constraints: no `-` when the lower bound is at least
+/// 0; with `max_digits`/`decimal_places`, plain notation only (no exponent), counted as pydantic
+/// counts after normalizing (leading zeros of the integer part and trailing zeros of the fraction
+/// do not count; `0.05` has 2 digits, as pydantic says). Unconstrained: [`DECIMAL_RE`].
+fn decimal_regex(c: Option<&Constraints>) -> String {
+    let Some(c) = c else {
+        return DECIMAL_RE.to_string();
+    };
+    let sign = if non_negative(c) { "" } else { "-?" };
+    match decimal_body(c) {
+        Some(body) => format!("/^{sign}(?=\\.?\\d){body}$/"),
+        None => format!("/^{sign}(\\d+(\\.\\d*)?|\\.\\d+)([eE][+-]?\\d+)?$/"),
+    }
+}
+
+/// The digits part of [`decimal_regex`] as a regex literal matching the unsigned number (for the
+/// number branch of a request, tested on `String(n)` with an optional sign).
+fn decimal_digits_regex(c: &Constraints) -> Option<String> {
+    decimal_body(c).map(|body| format!("/^-?(?=\\.?\\d){body}$/"))
+}
+
+fn decimal_body(c: &Constraints) -> Option<String> {
+    let digits = parse_count(&c.max_digits);
+    let places = parse_count(&c.decimal_places);
+    let frac = |p: u32| {
+        if p == 0 {
+            "(\\.0*)?".to_string()
+        } else {
+            format!("(\\.\\d{{0,{p}}}0*)?")
+        }
+    };
+    match (digits, places) {
+        (None, None) => None,
+        (Some(n), Some(p)) => {
+            // Whole digits at most n - p, places at most p (and never more than n): the total
+            // then cannot exceed n.
+            let p = p.min(n);
+            let w = n - p;
+            let whole = if w == 0 {
+                String::new()
+            } else {
+                format!("\\d{{0,{w}}}")
+            };
+            Some(format!("0*{whole}{}", frac(p)))
+        }
+        (None, Some(p)) => Some(format!("\\d*{}", frac(p))),
+        // Only the total: an integer (a zero fraction) of at most n digits, or a number whose
+        // digits up to its last non-zero fraction digit are at most n (n + 1 characters with
+        // the point).
+        (Some(n), None) => Some(format!(
+            "0*(\\d{{0,{n}}}(\\.0*)?|(?=[\\d.]{{1,{}}}0*$)\\d*\\.\\d*[1-9]0*)",
+            n + 1
+        )),
+    }
+}
+
+/// Bounds on a Decimal's string form, as refinements (a regex cannot compare numbers): every
+/// bound except a `ge` of 0, which the regex's missing `-` already says. `Number(v)` rounds
+/// beyond 15-17 significant digits: a value within that of a bound may pass here and fail in
+/// pydantic.
+fn write_decimal_bounds(out: &mut String, c: Option<&Constraints>) {
+    let Some(c) = c else { return };
+    for (b, op) in [(&c.ge, ">="), (&c.gt, ">"), (&c.le, "<="), (&c.lt, "<")] {
+        let Some(b) = b else { continue };
+        if op == ">=" && b.parse::<f64>().is_ok_and(|x| x == 0.0) {
+            continue;
+        }
+        out.push_str(".refine((v) => Number(v) ");
+        out.push_str(op);
+        out.push(' ');
+        out.push_str(b);
+        out.push_str(", \"must be ");
+        out.push_str(op);
+        out.push(' ');
+        out.push_str(b);
+        out.push_str("\")");
     }
 }
 
