@@ -109,6 +109,29 @@ fn zod_schemas_accept_real_pydantic_json() {
         serde_json::to_string(&stems).unwrap(),
     )
     .unwrap();
+    // fsi's schema names per class (`…Schema2` where a declared name would clash).
+    let (descs, _) = typesync::describe(proj.path(), &TypesConfig::default()).unwrap();
+    let mut names = serde_json::Map::new();
+    for d in &descs {
+        let m =
+            d.py.trim_start_matches("backend/")
+                .trim_end_matches(".py")
+                .replace('/', ".");
+        names
+            .entry(m)
+            .or_insert_with(|| serde_json::json!({}))
+            .as_object_mut()
+            .unwrap()
+            .insert(
+                d.name.clone(),
+                serde_json::json!([d.schema_name, d.request_schema_name]),
+            );
+    }
+    std::fs::write(
+        work.join("names.json"),
+        serde_json::to_string(&names).unwrap(),
+    )
+    .unwrap();
     link_node_modules(&work);
     link_node_modules(proj.path());
     // Compile the generated files to CommonJS for node.
@@ -136,7 +159,8 @@ fn zod_schemas_accept_real_pydantic_json() {
             .arg(support::fixtures().join("check_samples.cjs"))
             .arg(&work)
             .arg(work.join("samples.json"))
-            .arg(work.join("stems.json")),
+            .arg(work.join("stems.json"))
+            .arg(work.join("names.json")),
     );
     let v: serde_json::Value = serde_json::from_str(&report).unwrap();
     // Decimal constraints: the generated client rule says what pydantic says, value by value.
