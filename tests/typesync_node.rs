@@ -109,6 +109,29 @@ fn zod_schemas_accept_real_pydantic_json() {
         serde_json::to_string(&stems).unwrap(),
     )
     .unwrap();
+    // fsi's schema names per class (`…Schema2` where a declared name would clash).
+    let (descs, _) = typesync::describe(proj.path(), &TypesConfig::default()).unwrap();
+    let mut names = serde_json::Map::new();
+    for d in &descs {
+        let m =
+            d.py.trim_start_matches("backend/")
+                .trim_end_matches(".py")
+                .replace('/', ".");
+        names
+            .entry(m)
+            .or_insert_with(|| serde_json::json!({}))
+            .as_object_mut()
+            .unwrap()
+            .insert(
+                d.name.clone(),
+                serde_json::json!([d.schema_name, d.request_schema_name]),
+            );
+    }
+    std::fs::write(
+        work.join("names.json"),
+        serde_json::to_string(&names).unwrap(),
+    )
+    .unwrap();
     link_node_modules(&work);
     link_node_modules(proj.path());
     // Compile the generated files to CommonJS for node.
@@ -136,9 +159,35 @@ fn zod_schemas_accept_real_pydantic_json() {
             .arg(support::fixtures().join("check_samples.cjs"))
             .arg(&work)
             .arg(work.join("samples.json"))
-            .arg(work.join("stems.json")),
+            .arg(work.join("stems.json"))
+            .arg(work.join("names.json")),
     );
     let v: serde_json::Value = serde_json::from_str(&report).unwrap();
+    // Decimal constraints: the generated client rule says what pydantic says, value by value.
+    let cases = support::run(
+        Command::new(&python)
+            .arg(support::fixtures().join("decimal_rules.py"))
+            .arg(&backend),
+    );
+    std::fs::write(work.join("decimal_cases.json"), &cases).unwrap();
+    let verdicts = support::run(
+        Command::new("node")
+            .arg(support::fixtures().join("decimal_rules.cjs"))
+            .arg(&work)
+            .arg(work.join("decimal_cases.json")),
+    );
+    let verdicts: Vec<serde_json::Value> = serde_json::from_str(&verdicts).unwrap();
+    assert!(verdicts.len() > 100, "{}", verdicts.len());
+    let wrong: Vec<String> = verdicts
+        .iter()
+        .filter(|c| c["req"] != c["ok"] || (!c["resp"].is_null() && c["resp"] != c["ok"]))
+        .map(|c| c.to_string())
+        .collect();
+    assert!(
+        wrong.is_empty(),
+        "Zod and pydantic disagree on Decimal values:\n{}",
+        wrong.join("\n")
+    );
     let checked = v["checked"].as_u64().unwrap();
     assert!(checked > 100, "only {checked} checks ran");
     assert_eq!(

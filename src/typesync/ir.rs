@@ -13,6 +13,9 @@ pub struct Ir {
     /// Modules that produce an output file, sorted by Python path.
     pub modules: Vec<IrModule>,
     pub decls: Vec<Decl>,
+    /// Type variables by name: what pydantic uses for an unfilled parameter (the bound, the
+    /// constraints, the default; `Unknown` without one). For [`super::describe`].
+    pub var_bounds: BTreeMap<String, Ty>,
 }
 
 #[derive(Debug, Clone)]
@@ -60,6 +63,16 @@ pub struct Model {
     pub root: Option<Ty>,
     /// A base could not be resolved (third-party): inherited fields are missing.
     pub opaque_base: Option<String>,
+    /// A `BaseModel`, a `TypedDict` or a dataclass (stdlib or pydantic's).
+    pub flavor: Flavor,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Flavor {
+    #[default]
+    Model,
+    TypedDict,
+    Dataclass,
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -75,6 +88,12 @@ pub struct ModelConfig {
     pub temporal_number: Option<bool>,
     /// `extra = "allow"`.
     pub extra_allow: Option<bool>,
+    /// `extra = "forbid"`: requests with unknown keys are refused.
+    pub extra_forbid: Option<bool>,
+    /// Not a pydantic key: a `@model_serializer(mode="wrap")` without a return annotation
+    /// (Speakeasy's), which dumps the fields and may drop those left at their default, so a
+    /// field with a default may be absent from a response. Inherited like config.
+    pub sparse_dump: Option<bool>,
 }
 
 impl ModelConfig {
@@ -89,6 +108,8 @@ impl ModelConfig {
             timedelta_float: other.timedelta_float.or(self.timedelta_float),
             temporal_number: other.temporal_number.or(self.temporal_number),
             extra_allow: other.extra_allow.or(self.extra_allow),
+            extra_forbid: other.extra_forbid.or(self.extra_forbid),
+            sparse_dump: other.sparse_dump.or(self.sparse_dump),
         }
     }
 }
@@ -118,6 +139,9 @@ pub struct Field {
     pub default_none: bool,
     pub exclude: bool,
     pub computed: bool,
+    /// A `TypedDict` key that may be missing (`NotRequired`, `total=False`): optional in both
+    /// views (a dict is dumped with the keys it has).
+    pub not_required: bool,
     pub doc: Option<Arc<str>>,
 }
 
@@ -168,6 +192,12 @@ pub struct Constraints {
     pub min_length: Option<String>,
     pub max_length: Option<String>,
     pub pattern: Option<String>,
+    /// `max_digits` / `decimal_places` of a `Decimal` (pydantic counts them after normalizing:
+    /// leading zeros of the integer part and trailing zeros of the fraction do not count).
+    pub max_digits: Option<String>,
+    pub decimal_places: Option<String>,
+    /// `Field(discriminator="type")` / `Discriminator("type")` on a union (the field name).
+    pub discriminator: Option<String>,
 }
 
 impl Constraints {
@@ -178,7 +208,19 @@ impl Constraints {
         macro_rules! m {
             ($($f:ident),*) => { $( if o.$f.is_some() { self.$f = o.$f; } )* };
         }
-        m!(ge, gt, le, lt, multiple_of, min_length, max_length, pattern);
+        m!(
+            ge,
+            gt,
+            le,
+            lt,
+            multiple_of,
+            min_length,
+            max_length,
+            pattern,
+            max_digits,
+            decimal_places,
+            discriminator
+        );
     }
 }
 

@@ -304,6 +304,7 @@ fn build_ir(
     let mut ir = ir::Ir {
         modules: Vec::new(),
         decls: lowered.decls,
+        var_bounds: lowered.var_bounds,
     };
     for (i, (py, dotted, ids)) in mods.into_iter().enumerate() {
         for id in &ids {
@@ -349,11 +350,6 @@ pub fn generate(project_root: &Path, config: &TypesConfig) -> Result<Generated, 
         } else {
             None
         };
-        // Two names for one thing in the same file would not compile.
-        let mut names = BTreeSet::new();
-        for &id in &m.decls {
-            names.insert(ir.decls[id].name.clone());
-        }
         for &id in &m.decls {
             let name = &ir.decls[id].name;
             if matches!(name.as_str(), "Record" | "Partial" | "Omit") {
@@ -362,16 +358,6 @@ pub fn generate(project_root: &Path, config: &TypesConfig) -> Result<Generated, 
                     line: ir.decls[id].line,
                     message: format!(
                         "`{name}` shadows the TypeScript built-in that fsi's output uses (dicts, `extends Omit<…>`); the generated file may not compile — rename the class"
-                    ),
-                });
-            }
-            if v.input[id] && names.contains(&format!("{}Input", ir.decls[id].name)) {
-                warnings.push(Warning {
-                    file: m.py_rel.clone(),
-                    line: ir.decls[id].line,
-                    message: format!(
-                        "{0} needs a request type named {0}Input, but the module already declares a class with that name; rename one",
-                        ir.decls[id].name
                     ),
                 });
             }
@@ -421,6 +407,14 @@ pub struct DeclDescription {
     pub response_type: Option<String>,
     /// For RootModel / aliases: the request-view TS type.
     pub request_type: Option<String>,
+    /// The exported names: the TS type in the request view (`…Input`, or `…Input2` where a
+    /// declaration is named `…Input`; the plain name without a distinct request shape), and
+    /// the Zod schemas of both views.
+    pub request_name: String,
+    pub schema_name: String,
+    pub request_schema_name: String,
+    /// Type parameters of a generic model or alias (`T` in `Nullable<T>`).
+    pub params: Vec<String>,
 }
 
 /// Describe every declaration (flattened fields per view) without rendering files.
@@ -449,13 +443,21 @@ pub fn describe(
                 request: None,
                 response_type: None,
                 request_type: None,
+                request_name: v.name(id, View::Request),
+                schema_name: zod::schema_name(&v, id, View::Response),
+                request_schema_name: zod::schema_name(&v, id, View::Request),
+                params: ts::params_of(&ir, id).to_vec(),
             };
             match &d.kind {
                 ir::DeclKind::Model(model) => {
                     desc.kind = "model";
-                    // Unparametrized, like pydantic's own schema of a generic model.
-                    let params: Vec<ir::Ty> =
-                        model.params.iter().map(|_| ir::Ty::Unknown).collect();
+                    // Unparametrized, like pydantic's own schema of a generic model: a
+                    // parameter is its bound (or constraints, or default).
+                    let params: Vec<ir::Ty> = model
+                        .params
+                        .iter()
+                        .map(|p| ir.var_bounds.get(p).cloned().unwrap_or(ir::Ty::Unknown))
+                        .collect();
                     let flat = v.flat_fields(id, &params);
                     let fields = |view: View| -> Vec<FieldDescription> {
                         flat.iter()

@@ -71,10 +71,24 @@ enum Sym {
 
 #[derive(Debug, Clone, PartialEq)]
 enum ClassKind {
-    Model { opaque: Option<String> },
+    Model {
+        opaque: Option<String>,
+    },
     Enum,
     Plain,
     TypedDict,
+    /// `@dataclass` (stdlib) or `@pydantic.dataclasses.dataclass`.
+    Dataclass,
+}
+
+impl ClassKind {
+    /// Lowered as a [`Model`] (fields, bases, two views).
+    fn is_model_like(&self) -> bool {
+        matches!(
+            self,
+            ClassKind::Model { .. } | ClassKind::TypedDict | ClassKind::Dataclass
+        )
+    }
 }
 
 /// What `Field(...)` / `Annotated` metadata said about a field.
@@ -124,6 +138,8 @@ pub(crate) struct Frontend {
     inherit_depth: HashMap<(usize, String), u32>,
     /// What `from M import *` binds, per (module, name).
     star_memo: HashMap<(usize, String), Option<Sym>>,
+    /// Type variables: their bound (or constraints, or default), `Unknown` without one.
+    var_bounds: BTreeMap<String, Ty>,
 }
 
 /// Types nest at most this deep (`List[List[…]]`); deeper parts are `unknown`, with a warning.
@@ -141,6 +157,7 @@ pub(crate) struct Lowered {
     pub decls: Vec<Decl>,
     /// Root modules that contain no declaration at all (not DTO modules).
     pub warnings: Vec<Warning>,
+    pub var_bounds: BTreeMap<String, Ty>,
 }
 
 fn rel_string(p: &Path) -> String {
@@ -318,6 +335,7 @@ impl Frontend {
             build_depth: 0,
             inherit_depth: HashMap::default(),
             star_memo: HashMap::default(),
+            var_bounds: BTreeMap::new(),
         }
     }
 
@@ -411,7 +429,8 @@ impl Frontend {
                 return None;
             }
         };
-        let body: Vec<Stmt> = parsed;
+        let mut body: Vec<Stmt> = parsed;
+        hoist_type_checking(&text, &mut body);
         let is_pkg = abs.file_name().is_some_and(|f| f == "__init__.py");
         let mut scope = HashMap::default();
         let mut m = PyMod {
@@ -652,6 +671,18 @@ impl Frontend {
         if depth > 32 {
             return ClassKind::Plain;
         }
+        for d in &cd.decorator_list {
+            let head = match &d.expression {
+                Expr::Call(c) => &*c.func,
+                e => e,
+            };
+            if let Sym::Ext(m, n) = self.resolve(mi, head)
+                && n == "dataclass"
+                && (m == "dataclasses" || m == "pydantic")
+            {
+                return ClassKind::Dataclass;
+            }
+        }
         let mut model = false;
         let mut enm = false;
         let mut td = false;
@@ -679,7 +710,7 @@ impl Frontend {
                     }
                     ClassKind::Enum => enm = true,
                     ClassKind::TypedDict => td = true,
-                    ClassKind::Plain => {}
+                    ClassKind::Plain | ClassKind::Dataclass => {}
                 },
                 Sym::Unresolved(n) if is_builtin_class(&n) => {}
                 Sym::Unresolved(n) => opaque = Some(n),
@@ -700,6 +731,35 @@ impl Frontend {
         } else {
             ClassKind::Plain
         }
+    }
+
+    /// A plain class that extends `str`, `int`, `float` or `bool` (directly or through plain
+    /// classes): that builtin's type.
+    fn scalar_base(&mut self, mi: usize, name: &str, depth: u32) -> Option<Ty> {
+        let (m, i) = self.class_stmt(mi, name)?;
+        let Stmt::ClassDef(cd) = &m.body[i] else {
+            return None;
+        };
+        if depth > 32 {
+            return None;
+        }
+        for base in cd.arguments.iter().flat_map(|a| a.args.iter()) {
+            match self.resolve(mi, base) {
+                Sym::Ext(bm, bn)
+                    if bm == "builtins"
+                        && matches!(bn.as_str(), "str" | "int" | "float" | "bool") =>
+                {
+                    return ext_scalar(&bm, &bn);
+                }
+                Sym::Class(mj, c) if self.class_kind(mj, &c, 0) == ClassKind::Plain => {
+                    if let Some(t) = self.scalar_base(mj, &c, depth + 1) {
+                        return Some(t);
+                    }
+                }
+                _ => {}
+            }
+        }
+        None
     }
 
     fn request(&mut self, mi: usize, name: &str) -> DeclId {
@@ -730,11 +790,9 @@ impl Frontend {
                 match st {
                     Stmt::ClassDef(cd) => {
                         let name = cd.name.id.as_str();
-                        match self.class_kind(mi, name, 0) {
-                            ClassKind::Model { .. } | ClassKind::Enum => {
-                                self.request(mi, name);
-                            }
-                            _ => {}
+                        let k = self.class_kind(mi, name, 0);
+                        if k.is_model_like() || k == ClassKind::Enum {
+                            self.request(mi, name);
                         }
                     }
                     Stmt::Assign(_) | Stmt::AnnAssign(_) | Stmt::TypeAlias(_) => {
@@ -779,6 +837,7 @@ impl Frontend {
             modules,
             decls,
             warnings: self.warnings.into_iter().collect(),
+            var_bounds: self.var_bounds,
         })
     }
 
@@ -806,7 +865,9 @@ impl Frontend {
         }
     }
 
-    /// `X = List[int]`, `X = int | None`, `X = Annotated[...]`, `X = conint(...)`.
+    /// `X = List[int]`, `X = int | None`, `X = str | int`, `X = Model` (a declaration of its
+    /// own: `export type X = Model`), `X = Annotated[...]`, `X = conint(...)`,
+    /// `X = TypeAliasType("X", …)`.
     fn looks_like_type(&mut self, mi: usize, e: &Expr) -> bool {
         match e {
             Expr::Subscript(s) => !matches!(
@@ -816,9 +877,43 @@ impl Frontend {
             Expr::BinOp(b) if b.op == ast::Operator::BitOr => bitor_operands(e)
                 .into_iter()
                 .filter(|x| !matches!(x, Expr::BinOp(_)))
-                .any(|x| self.looks_like_type(mi, x)),
-            Expr::Call(c) => {
-                matches!(self.resolve(mi, &c.func), Sym::Ext(m, n) if m == "pydantic" && n.starts_with("con"))
+                .any(|x| self.looks_like_type(mi, x) || self.names_a_scalar(mi, x)),
+            Expr::Call(c) => match self.resolve(mi, &c.func) {
+                Sym::Ext(m, n) => {
+                    (m == "pydantic" && n.starts_with("con"))
+                        || (m == "typing" && n == "TypeAliasType")
+                }
+                _ => false,
+            },
+            Expr::Name(_) | Expr::Attribute(_) => match self.resolve(mi, e) {
+                Sym::Class(mj, c) => !matches!(self.class_kind(mj, &c, 0), ClassKind::Plain),
+                Sym::Assign(mj, name) => {
+                    let key = (mj, name);
+                    if self.inlining.contains(&key) {
+                        return false; // `A = B; B = A`
+                    }
+                    let m = self.mods[mj].clone();
+                    let Some(Bind::Assign(i)) = m.scope.get(&key.1) else {
+                        return false;
+                    };
+                    self.inlining.push(key);
+                    let r = self.explicit_alias_name(mj, &m.body[*i]).is_some();
+                    self.inlining.pop();
+                    r
+                }
+                _ => false,
+            },
+            Expr::NoneLiteral(_) => false,
+            _ => false,
+        }
+    }
+
+    /// `str`, `int`, `None`, `datetime`…: a member that makes `X = str | int` a type.
+    fn names_a_scalar(&mut self, mi: usize, e: &Expr) -> bool {
+        match e {
+            Expr::NoneLiteral(_) => true,
+            Expr::Name(_) | Expr::Attribute(_) => {
+                matches!(self.resolve(mi, e), Sym::Ext(m, n) if ext_scalar(&m, &n).is_some())
             }
             _ => false,
         }
@@ -882,7 +977,13 @@ impl Frontend {
                 let kind = match self.class_kind(mi, &name, 0) {
                     ClassKind::Enum => DeclKind::Enum(self.build_enum(mi, cd)),
                     ClassKind::Model { opaque } => {
-                        DeclKind::Model(Box::new(self.build_model(mi, cd, opaque)))
+                        DeclKind::Model(Box::new(self.build_model(mi, cd, opaque, Flavor::Model)))
+                    }
+                    ClassKind::TypedDict => {
+                        DeclKind::Model(Box::new(self.build_model(mi, cd, None, Flavor::TypedDict)))
+                    }
+                    ClassKind::Dataclass => {
+                        DeclKind::Model(Box::new(self.build_model(mi, cd, None, Flavor::Dataclass)))
                     }
                     _ => DeclKind::Alias(AliasDecl {
                         params: vec![],
@@ -912,6 +1013,25 @@ impl Frontend {
                     Stmt::AnnAssign(a) => (a.value.as_deref().expect("alias value"), vec![]),
                     Stmt::Assign(a) => (&a.value, vec![]),
                     _ => unreachable!(),
+                };
+                // `TypeAliasType("X", value, type_params=(T,))`.
+                let value = match value {
+                    Expr::Call(c) if self.is_ext(mi, &c.func, "typing", &["TypeAliasType"]) => {
+                        if let Some(tp) = c.arguments.find_keyword("type_params")
+                            && let Expr::Tuple(t) = &tp.value
+                        {
+                            params = t
+                                .elts
+                                .iter()
+                                .filter_map(|e| match e {
+                                    Expr::Name(n) => Some(n.id.to_string()),
+                                    _ => None,
+                                })
+                                .collect();
+                        }
+                        c.arguments.find_argument_value("value", 1).unwrap_or(value)
+                    }
+                    _ => value,
                 };
                 let ty = self.ty(mi, value, None);
                 if params.is_empty() {
@@ -1039,8 +1159,17 @@ impl Frontend {
         EnumDecl { members }
     }
 
-    fn build_model(&mut self, mi: usize, cd: &ast::StmtClassDef, opaque: Option<String>) -> Model {
-        let mut model = Model::default();
+    fn build_model(
+        &mut self,
+        mi: usize,
+        cd: &ast::StmtClassDef,
+        opaque: Option<String>,
+        flavor: Flavor,
+    ) -> Model {
+        let mut model = Model {
+            flavor,
+            ..Model::default()
+        };
         let line = self.mods[mi].line(cd.name.range.start());
         if let Some(o) = &opaque {
             model.opaque_base = Some(o.clone());
@@ -1088,24 +1217,22 @@ impl Frontend {
                     implicit_params.extend(type_vars(&t));
                     model.root = Some(t);
                 }
-                Sym::Class(mj, c) => {
-                    if let ClassKind::Model { .. } = self.class_kind(mj, &c, 0) {
-                        let id = self.request(mj, &c);
-                        self.ensure_built(id);
-                        let targs: Vec<Ty> = args.iter().map(|a| self.ty(mi, a, None)).collect();
-                        for t in &targs {
-                            implicit_params.extend(type_vars(t));
-                        }
-                        if let Some(Decl {
-                            kind: DeclKind::Model(bm),
-                            ..
-                        }) = &self.decls[id]
-                        {
-                            // Pydantic merges configs along the MRO; the first base wins.
-                            base_cfg = bm.config.merged(&base_cfg);
-                        }
-                        model.bases.push((id, targs));
+                Sym::Class(mj, c) if self.class_kind(mj, &c, 0).is_model_like() => {
+                    let id = self.request(mj, &c);
+                    self.ensure_built(id);
+                    let targs: Vec<Ty> = args.iter().map(|a| self.ty(mi, a, None)).collect();
+                    for t in &targs {
+                        implicit_params.extend(type_vars(t));
                     }
+                    if let Some(Decl {
+                        kind: DeclKind::Model(bm),
+                        ..
+                    }) = &self.decls[id]
+                    {
+                        // Pydantic merges configs along the MRO; the first base wins.
+                        base_cfg = bm.config.merged(&base_cfg);
+                    }
+                    model.bases.push((id, targs));
                 }
                 _ => {}
             }
@@ -1133,11 +1260,28 @@ impl Frontend {
         };
         // Class keyword arguments are config too: `class M(BaseModel, populate_by_name=True)`.
         let mut own_cfg = ModelConfig::default();
+        // `TypedDict`: `total=False` makes every key of this class NotRequired.
+        let mut total = true;
         if let Some(args) = &cd.arguments {
             for kw in args.keywords.iter() {
                 if let Some(k) = &kw.arg {
-                    self.config_key(mi, k.id.as_str(), &kw.value, &mut own_cfg);
+                    match (flavor, k.id.as_str()) {
+                        (Flavor::TypedDict, "total") => total = bool_lit(&kw.value) != Some(false),
+                        // `extra_items=T` (PEP 728) keeps unknown keys; `closed=True` refuses.
+                        (Flavor::TypedDict, "extra_items") => own_cfg.extra_allow = Some(true),
+                        (Flavor::TypedDict, "closed") => own_cfg.extra_forbid = bool_lit(&kw.value),
+                        _ => self.config_key(mi, k.id.as_str(), &kw.value, &mut own_cfg),
+                    }
                 }
+            }
+        }
+        // `@dataclass(config=ConfigDict(...))` / `@pydantic.dataclasses.dataclass(config=...)`,
+        // `__pydantic_config__ = ConfigDict(...)` on a TypedDict or dataclass (below).
+        for d in &cd.decorator_list {
+            if let Expr::Call(c) = &d.expression
+                && let Some(k) = c.arguments.find_keyword("config")
+            {
+                self.parse_config(mi, &k.value, &mut own_cfg);
             }
         }
         // Serializers and computed fields.
@@ -1168,7 +1312,7 @@ impl Frontend {
             match st {
                 Stmt::Assign(a) => {
                     if let [Expr::Name(n)] = a.targets.as_slice()
-                        && n.id.as_str() == "model_config"
+                        && matches!(n.id.as_str(), "model_config" | "__pydantic_config__")
                     {
                         self.parse_config(mi, &a.value, &mut own_cfg);
                     }
@@ -1231,6 +1375,18 @@ impl Frontend {
                                 }
                             }
                             "model_serializer" => {
+                                let wrap = call
+                                    .and_then(|c| c.arguments.find_keyword("mode"))
+                                    .and_then(|k| str_lit(&k.value))
+                                    .is_some_and(|m| m == "wrap");
+                                if wrap && f.returns.is_none() {
+                                    // `handler(self)` first dumps the fields; code-generated
+                                    // SDKs (Speakeasy) only drop unset keys: the fields
+                                    // still describe the wire, as pydantic's schema says,
+                                    // those with a default perhaps absent.
+                                    own_cfg.sparse_dump = Some(true);
+                                    continue;
+                                }
                                 let t = match &f.returns {
                                     Some(r) => {
                                         let t = self.ty(mi, r, None);
@@ -1271,6 +1427,7 @@ impl Frontend {
                                     default_none: false,
                                     exclude: false,
                                     computed: true,
+                                    not_required: false,
                                     doc: doc.map(Into::into),
                                 });
                             }
@@ -1298,6 +1455,15 @@ impl Frontend {
             if self.is_ext(mi, ann_head, "typing", &["ClassVar"]) {
                 continue;
             }
+            // A TypedDict key: `NotRequired[T]` / `Required[T]` override the class's `total`.
+            let not_required = flavor == Flavor::TypedDict
+                && if self.is_ext(mi, ann_head, "typing", &["NotRequired"]) {
+                    true
+                } else if self.is_ext(mi, ann_head, "typing", &["Required"]) {
+                    false
+                } else {
+                    !total
+                };
             let fl = self.mods[mi].line(a.range.start());
             let mut info = FieldInfo::default();
             let ty = self.field_ty(mi, &a.annotation, None, &mut info);
@@ -1305,6 +1471,20 @@ impl Frontend {
                 match &**v {
                     Expr::Call(c) if self.is_ext(mi, &c.func, "pydantic", &["Field"]) => {
                         self.field_call(mi, c, &mut info);
+                    }
+                    // `dataclasses.field(default=…)`; `field()` alone (or with only
+                    // `init=`/`repr=`…) leaves the field required.
+                    Expr::Call(c) if self.is_ext(mi, &c.func, "dataclasses", &["field"]) => {
+                        for kw in c.arguments.keywords.iter() {
+                            match kw.arg.as_ref().map(|k| k.id.as_str()) {
+                                Some("default") => {
+                                    info.has_default = true;
+                                    info.default_none = matches!(kw.value, Expr::NoneLiteral(_));
+                                }
+                                Some("default_factory") => info.has_default = true,
+                                _ => {}
+                            }
+                        }
                     }
                     Expr::NoneLiteral(_) => {
                         info.has_default = true;
@@ -1338,10 +1518,11 @@ impl Frontend {
                 validation_alias: info.validation_alias.map(Into::into),
                 ty,
                 ser_ty,
-                has_default: info.has_default,
+                has_default: info.has_default || not_required,
                 default_none: info.default_none,
                 exclude: info.exclude,
                 computed: false,
+                not_required,
                 doc: info.doc.map(Into::into),
             });
         }
@@ -1398,7 +1579,11 @@ impl Frontend {
             "ser_json_temporal" => {
                 cfg.temporal_number = str_lit(v).map(|s| s != "iso8601");
             }
-            "extra" => cfg.extra_allow = str_lit(v).map(|s| s == "allow"),
+            "extra" => {
+                let e = self.const_str(mi, v);
+                cfg.extra_allow = e.as_deref().map(|s| s == "allow");
+                cfg.extra_forbid = e.as_deref().map(|s| s == "forbid");
+            }
             "ser_json_inf_nan" | "ser_json_bytes" => {
                 // Both keep the TS type (`number`, `string`); only the encoding changes.
             }
@@ -1537,6 +1722,12 @@ impl Frontend {
         };
         match (module.as_str(), name.as_str()) {
             ("pydantic", "Field") => self.field_call(mi, c, info),
+            ("pydantic", "Discriminator") => {
+                // A field name; a callable discriminator is not statically decidable.
+                if let Some(d) = c.arguments.find_positional(0).and_then(str_lit) {
+                    cons.discriminator = Some(d);
+                }
+            }
             ("pydantic", "StringConstraints") => {
                 for kw in c.arguments.keywords.iter() {
                     if let Some(k) = &kw.arg
@@ -1811,24 +2002,28 @@ impl Frontend {
                 }
             },
             Sym::Class(mj, c) => match self.class_kind(mj, &c, 0) {
-                ClassKind::Model { .. } | ClassKind::Enum => {
+                ClassKind::Model { .. }
+                | ClassKind::Enum
+                | ClassKind::TypedDict
+                | ClassKind::Dataclass => {
                     let id = self.request(mj, &c);
                     let targs = args.iter().map(|a| self.ty(mi, a, at)).collect();
                     Ty::Ref(id, targs)
                 }
-                ClassKind::TypedDict => {
-                    self.warn_at(mi, e, at, format!("`{c}` is a TypedDict, which fsi does not translate yet; type is unknown"));
-                    Ty::Unknown
-                }
-                ClassKind::Plain => {
-                    self.warn_at(
-                        mi,
-                        e,
-                        at,
-                        format!("`{c}` is not a Pydantic model or enum; type is unknown"),
-                    );
-                    Ty::Unknown
-                }
+                ClassKind::Plain => match self.scalar_base(mj, &c, 0) {
+                    // `class UnrecognizedStr(str)` with its own core schema: pydantic
+                    // validates and dumps it as the builtin it extends.
+                    Some(t) => t,
+                    None => {
+                        self.warn_at(
+                            mi,
+                            e,
+                            at,
+                            format!("`{c}` is not a Pydantic model or enum; type is unknown"),
+                        );
+                        Ty::Unknown
+                    }
+                },
             },
             Sym::Assign(mj, name) => self.assign_ty(mi, mj, &name, e, args, at),
             Sym::TypeParam(n) => Ty::Var(n),
@@ -1876,6 +2071,27 @@ impl Frontend {
         if let Some(Expr::Call(c)) = value {
             match self.resolve(mj, &c.func) {
                 Sym::Ext(tm, tn) if tm == "typing" && (tn == "TypeVar" || tn == "ParamSpec") => {
+                    // What pydantic puts in place of an unfilled parameter: the bound, the
+                    // constraints as a union, or the default.
+                    if !self.var_bounds.contains_key(name) {
+                        self.var_bounds.insert(name.to_string(), Ty::Unknown);
+                        let bound = if let Some(b) = c.arguments.find_keyword("bound") {
+                            Some(self.ty(mj, &b.value, None))
+                        } else if c.arguments.args.len() > 1 {
+                            let ts = c.arguments.args[1..]
+                                .iter()
+                                .map(|a| self.ty(mj, a, None))
+                                .collect();
+                            Some(union(ts))
+                        } else {
+                            c.arguments
+                                .find_keyword("default")
+                                .map(|d| self.ty(mj, &d.value, None))
+                        };
+                        if let Some(b) = bound {
+                            self.var_bounds.insert(name.to_string(), b);
+                        }
+                    }
                     return Ty::Var(name.to_string());
                 }
                 Sym::Ext(tm, tn) if tm == "typing" && tn == "NewType" => {
@@ -2239,6 +2455,7 @@ fn ext_exports(m: &str, n: &str) -> bool {
         "Generic",
         "TypedDict",
         "TypeAlias",
+        "TypeAliasType",
         "NamedTuple",
         "Protocol",
     ];
@@ -2260,6 +2477,7 @@ fn ext_exports(m: &str, n: &str) -> bool {
         "WrapSerializer",
         "AliasChoices",
         "AliasPath",
+        "Discriminator",
         "conint",
         "confloat",
         "constr",
@@ -2278,6 +2496,27 @@ fn ext_exports(m: &str, n: &str) -> bool {
             "enum" => ENUM.contains(&n),
             _ => false,
         }
+}
+
+/// `if TYPE_CHECKING: X: TypeAlias = …` (`else: X = TypeAliasType(…)`): what type checkers read
+/// is the first branch. Its assignments are appended to the module body (as clones, keeping
+/// their source ranges) so they bind like top-level ones, unless the name is bound at top level.
+fn hoist_type_checking(text: &str, body: &mut Vec<Stmt>) {
+    let mut extra = Vec::new();
+    for st in body.iter() {
+        let Stmt::If(s) = st else { continue };
+        let r = s.test.range();
+        let cond = &text[u32::from(r.start()) as usize..u32::from(r.end()) as usize];
+        if cond != "TYPE_CHECKING" && !cond.ends_with(".TYPE_CHECKING") {
+            continue;
+        }
+        for b in &s.body {
+            if matches!(b, Stmt::Assign(_) | Stmt::AnnAssign(_) | Stmt::TypeAlias(_)) {
+                extra.push(b.clone());
+            }
+        }
+    }
+    body.extend(extra);
 }
 
 /// Record the bindings a top-level statement makes.
@@ -2441,6 +2680,11 @@ fn constraint(key: &str, v: &Expr, src: &str) -> Option<Constraints> {
         "min_length" | "min_items" => c.min_length = number_text(v, src),
         "max_length" | "max_items" => c.max_length = number_text(v, src),
         "pattern" | "regex" => c.pattern = str_lit(v),
+        "discriminator" => c.discriminator = str_lit(v),
+        "max_digits" => c.max_digits = number_text(v, src).filter(|n| n.parse::<u32>().is_ok()),
+        "decimal_places" => {
+            c.decimal_places = number_text(v, src).filter(|n| n.parse::<u32>().is_ok())
+        }
         _ => return None,
     }
     (!c.is_empty()).then_some(c)
@@ -2449,6 +2693,23 @@ fn constraint(key: &str, v: &Expr, src: &str) -> Option<Constraints> {
 fn constrain(t: Ty, c: Constraints) -> Ty {
     if c.is_empty() {
         return t;
+    }
+    if c.discriminator.is_some() {
+        // The discriminator belongs to the union as a whole, not to its members.
+        let mut rest = c.clone();
+        rest.discriminator = None;
+        let d = Constraints {
+            discriminator: c.discriminator,
+            ..Constraints::default()
+        };
+        return match constrain(t, rest) {
+            Ty::Constrained(inner, old) => {
+                let mut old = (*old).clone();
+                old.merge(d);
+                Ty::Constrained(inner, Arc::new(old))
+            }
+            t => Ty::Constrained(Arc::new(t), Arc::new(d)),
+        };
     }
     match t {
         // `Optional[Annotated[...]]`-style constraints apply to the non-null member.

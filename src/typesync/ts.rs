@@ -341,6 +341,12 @@ impl<'v, 'a> TsWriter<'v, 'a> {
                     out.push_str(", ");
                     self.write_ty(out, val);
                     out.push_str(">>");
+                } else if self.v.mentions_recursive_alias(val) {
+                    // `type J = Record<string, J> | …` is TS2456 (an alias may only recur
+                    // through object, array and tuple types): an index signature instead.
+                    out.push_str("{ [key: string]: ");
+                    self.write_ty(out, val);
+                    out.push_str(" }");
                 } else {
                     out.push_str("Record<string, ");
                     self.write_ty(out, val);
@@ -417,16 +423,19 @@ impl<'v, 'a> TsWriter<'v, 'a> {
     fn write_union(&mut self, out: &mut String, members: &[Ty]) -> bool {
         let start = out.len();
         let base = self.parts.len();
+        let refs = self.refs.len();
         let mut flags = UnionFlags::default();
-        // Every member is rendered even after an `unknown`: its references are still imported.
         for t in members {
             self.add_member(out, base, t, &mut flags);
         }
         let n = self.parts.len() - base;
         self.parts.truncate(base);
         if flags.unknown {
+            // Nothing the members mention is written: nothing to import (an unused import
+            // fails `noUnusedLocals`).
             out.truncate(start);
             out.push_str("unknown");
+            self.refs.truncate(refs);
             return false;
         }
         if flags.null {
@@ -637,7 +646,7 @@ pub fn import_path(from_stem: &str, to_stem: &str) -> String {
 }
 
 /// Append one import line per module for the declarations in `refs` (each named in its view,
-/// then `name_suffix`): `{stmt} { A, B } from "<path><file_suffix>";`, modules and names in
+/// as a Zod schema when `schemas`): `{stmt} { A, B } from "<path><file_suffix>";`, modules and names in
 /// sorted order. `refs` may hold repeats; it is sorted in place.
 pub fn write_imports(
     out: &mut String,
@@ -645,7 +654,7 @@ pub fn write_imports(
     from_stem: &str,
     refs: &mut Vec<(DeclId, View)>,
     stmt: &str,
-    name_suffix: &str,
+    schemas: bool,
     file_suffix: &str,
 ) {
     refs.sort_unstable();
@@ -656,7 +665,9 @@ pub fn write_imports(
         .map(|&(id, view)| {
             let mut n = String::new();
             write_name(&mut n, v, id, view);
-            n.push_str(name_suffix);
+            if schemas {
+                n.push_str(v.schema_suffix(id, view));
+            }
             (v.ir.decls[id].module, n)
         })
         .collect();
@@ -777,7 +788,15 @@ pub fn emit_module(v: &Views, mi: usize) -> (String, Exports) {
     write_header(&mut out, &module.py_rel);
     if !used.is_empty() {
         out.push('\n');
-        write_imports(&mut out, v, &module.stem, &mut used, "import type", "", "");
+        write_imports(
+            &mut out,
+            v,
+            &module.stem,
+            &mut used,
+            "import type",
+            false,
+            "",
+        );
     }
     out.push_str(&body);
     (out, exports)

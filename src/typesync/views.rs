@@ -63,6 +63,8 @@ pub struct Views<'a> {
     pub input: Vec<bool>,
     /// Strongly connected component index of each declaration (recursion).
     pub scc: Vec<usize>,
+    /// How many declarations each strongly connected component has.
+    scc_size: Vec<usize>,
     /// Position of each declaration inside its module.
     pub pos: Vec<usize>,
     /// Module-level SCC index (import cycles).
@@ -73,6 +75,12 @@ pub struct Views<'a> {
     flat: Vec<Option<Vec<Field>>>,
     /// The same, seen in each view.
     vfields: Vec<Option<[Vec<ViewField>; 2]>>,
+    /// What follows a declaration's name in its request name (`Input`, or `Input2`… when a
+    /// declared name is `<Name>Input`); empty until names are settled.
+    req_suffix: Vec<Box<str>>,
+    /// What follows a type's name in its Zod schema's name, per view (`Schema`, or `Schema2`…
+    /// when a type is named so); empty until names are settled.
+    schema_suffix: Vec<[Box<str>; 2]>,
 }
 
 pub fn model(ir: &Ir, id: DeclId) -> Option<&Model> {
@@ -204,16 +212,23 @@ impl<'a> Views<'a> {
             }
         }
         let (scc, mod_scc) = sccs(ir);
+        let mut scc_size = vec![0; n];
+        for &c in &scc {
+            scc_size[c] += 1;
+        }
         let mut v = Views {
             ir,
             settings,
             input: vec![false; n],
             scc,
+            scc_size,
             pos,
             mod_scc,
             shapes: Vec::new(),
             flat: Vec::new(),
             vfields: Vec::new(),
+            req_suffix: Vec::new(),
+            schema_suffix: Vec::new(),
         };
         // Bases before children, so each flattening reuses its bases' results.
         v.flat = vec![None; n];
@@ -262,7 +277,63 @@ impl<'a> Views<'a> {
         });
         v.shapes = shapes;
         v.compute_inputs();
+        v.settle_names();
         v
+    }
+
+    /// Generated names never clash with a declared one: the request name is `<Name>Input`
+    /// unless some declaration (in any module) is named so, then `<Name>Input2`, `<Name>Input3`…;
+    /// a schema is `<TypeName>Schema` unless a declared or request type is named so, then
+    /// `<TypeName>Schema2`…. Deterministic: it depends only on the set of names.
+    fn settle_names(&mut self) {
+        let ir = self.ir;
+        let n = ir.decls.len();
+        let declared: rustc_hash::FxHashSet<&str> =
+            ir.decls.iter().map(|d| d.name.as_str()).collect();
+        let pick = |base: &str, word: &str, taken: &dyn Fn(&str) -> bool| -> Box<str> {
+            let mut k = 1u32;
+            loop {
+                let sfx = if k == 1 {
+                    word.to_string()
+                } else {
+                    format!("{word}{k}")
+                };
+                if !taken(&format!("{base}{sfx}")) {
+                    return sfx.into();
+                }
+                k += 1;
+            }
+        };
+        let mut req: Vec<Box<str>> = Vec::with_capacity(n);
+        for id in 0..n {
+            req.push(if self.input[id] {
+                pick(&ir.decls[id].name, "Input", &|c| declared.contains(c))
+            } else {
+                "".into()
+            });
+        }
+        let mut types: rustc_hash::FxHashSet<String> =
+            declared.iter().map(|s| s.to_string()).collect();
+        for (id, sfx) in req.iter().enumerate() {
+            if self.input[id] {
+                types.insert(format!("{}{sfx}", ir.decls[id].name));
+            }
+        }
+        let mut schema: Vec<[Box<str>; 2]> = Vec::with_capacity(n);
+        for (id, d) in ir.decls.iter().enumerate() {
+            let name = &d.name;
+            let r = pick(name, "Schema", &|c| types.contains(c));
+            let q = if self.input[id] {
+                pick(&format!("{name}{}", req[id]), "Schema", &|c| {
+                    types.contains(c)
+                })
+            } else {
+                r.clone()
+            };
+            schema.push([r, q]);
+        }
+        self.req_suffix = req;
+        self.schema_suffix = schema;
     }
 
     /// A declaration needs `…Input` when its two views render differently; that depends on the
@@ -310,6 +381,17 @@ impl<'a> Views<'a> {
         }
     }
 
+    /// Whether `t` mentions a type alias that refers back to itself (directly or through other
+    /// declarations).
+    pub fn mentions_recursive_alias(&self, t: &Ty) -> bool {
+        let mut refs = Vec::new();
+        t.refs(&mut refs);
+        refs.into_iter().any(|id| {
+            matches!(self.ir.decls[id].kind, DeclKind::Alias(_))
+                && (self.scc_size[self.scc[id]] > 1 || Views::deps(self.ir, id).contains(&id))
+        })
+    }
+
     /// `Ty::nullable`, looking through type aliases.
     pub fn nullable(&self, t: &Ty) -> bool {
         match t {
@@ -329,12 +411,19 @@ impl<'a> Views<'a> {
     }
 
     /// What follows the declaration's own name in a view: `Input` for a distinct request shape.
-    pub fn name_suffix(&self, id: DeclId, view: View) -> &'static str {
+    pub fn name_suffix(&self, id: DeclId, view: View) -> &str {
         if view == View::Request && self.input[id] {
-            "Input"
+            self.req_suffix.get(id).map_or("Input", |s| s)
         } else {
             ""
         }
+    }
+
+    /// What follows the type's name in its Zod schema's name: `Schema` unless that clashes.
+    pub fn schema_suffix(&self, id: DeclId, view: View) -> &str {
+        self.schema_suffix
+            .get(id)
+            .map_or("Schema", |s| &s[view as usize])
     }
 
     fn serializer(&self, id: DeclId) -> Option<&Ty> {
@@ -445,7 +534,8 @@ impl<'a> Views<'a> {
                     key_ident: super::ts::is_ident(&key),
                     key,
                     ty,
-                    optional: false,
+                    optional: f.not_required
+                        || (cfg.sparse_dump == Some(true) && f.has_default && !f.computed),
                     readonly: f.computed,
                     doc: f.doc.clone(),
                 })

@@ -31,7 +31,7 @@ pub fn schema_name(v: &Views, id: DeclId, view: View) -> String {
 /// Append `<Name>Schema` or `<Name>InputSchema`.
 fn write_schema_name(out: &mut String, v: &Views, id: DeclId, view: View) {
     ts::write_name(out, v, id, view);
-    out.push_str("Schema");
+    out.push_str(v.schema_suffix(id, view));
 }
 
 /// The state of one module's emission; `from`, `params` and `view` change per declaration.
@@ -99,6 +99,10 @@ impl Cx<'_, '_> {
                 View::Response => self.write(out, inner, None),
                 View::Request => out.push_str("z.string()"),
             },
+            Ty::Constrained(inner, cons)
+                if cons.discriminator.is_some()
+                    && matches!(&**inner, Ty::Union(_) | Ty::Ref(..))
+                    && self.write_discriminated(out, inner, cons) => {}
             Ty::Constrained(inner, cons) => match c {
                 None => self.write(out, inner, Some(cons)),
                 Some(c) => {
@@ -110,11 +114,102 @@ impl Cx<'_, '_> {
         }
     }
 
+    /// `z.discriminatedUnion("key", [A, B])` (`.nullable()` with `None`) when every other
+    /// member is a non-generic model whose schema is an object that can be used right away (not
+    /// lazy) and has the discriminator as a required key with literal values no other member
+    /// has, all under the same key. Returns false, writing nothing, otherwise: a plain union
+    /// is then correct, only less precise in its errors.
+    fn write_discriminated(&mut self, out: &mut String, t: &Ty, c: &Constraints) -> bool {
+        let v = self.v;
+        let Some(d) = &c.discriminator else {
+            return false;
+        };
+        // The union itself, or a (non-generic) alias of one: `x: ContentBlock = Field(…)`.
+        let members: &[Ty] = match t {
+            Ty::Union(ms) => ms,
+            Ty::Ref(id, args) if args.is_empty() => match &v.ir.decls[*id].kind {
+                DeclKind::Alias(a) if a.params.is_empty() => match &a.ty {
+                    Ty::Union(ms) => ms,
+                    _ => return false,
+                },
+                _ => return false,
+            },
+            _ => return false,
+        };
+        let mut key: Option<std::sync::Arc<str>> = None;
+        let mut seen: Vec<Lit> = Vec::new();
+        let mut refs = Vec::new();
+        let mut null = false;
+        for m in members.iter() {
+            let id = match m {
+                Ty::Prim(Prim::Null) => {
+                    null = true;
+                    continue;
+                }
+                Ty::Ref(id, args) if args.is_empty() => *id,
+                _ => return false,
+            };
+            let Some(model) = super::views::model(v.ir, id) else {
+                return false;
+            };
+            if !model.params.is_empty()
+                || v.needs_lazy(self.from, id)
+                || !matches!(v.shape(id, self.view), ModelShape::Object { .. })
+            {
+                return false;
+            }
+            let flat = v.flat_fields(id, &[]);
+            let Some(f) = flat
+                .iter()
+                .filter(|f| &*f.name == d.as_str())
+                .find_map(|f| v.view_field(f, &model.config, self.view))
+            else {
+                return false;
+            };
+            let lits = match &f.ty {
+                Ty::Literal(ls) => ls.clone(),
+                Ty::Constrained(t, _) => match &**t {
+                    Ty::Literal(ls) => ls.clone(),
+                    _ => return false,
+                },
+                _ => return false,
+            };
+            if f.optional
+                || key.as_ref().is_some_and(|k| *k != f.key)
+                || lits.iter().any(|l| *l == Lit::Null || seen.contains(l))
+            {
+                return false;
+            }
+            seen.extend(lits.iter().cloned());
+            key = Some(f.key.clone());
+            refs.push(id);
+        }
+        let Some(key) = key else { return false };
+        if refs.len() < 2 {
+            return false;
+        }
+        out.push_str("z.discriminatedUnion(");
+        write_json_str(out, &key);
+        out.push_str(", [");
+        for (i, id) in refs.into_iter().enumerate() {
+            if i > 0 {
+                out.push_str(", ");
+            }
+            self.write_ref(out, id, &[]);
+        }
+        out.push_str("])");
+        if null {
+            out.push_str(".nullable()");
+        }
+        true
+    }
+
     /// Members without repeats in `z.union([...])` (one member as is, none `z.null()`), then
     /// `.nullable()` when `None` is a member; an unknown member makes it `z.unknown()`.
     fn write_union(&mut self, out: &mut String, members: &[Ty], c: Option<&Constraints>) {
         let start = out.len();
         let base = self.parts.len();
+        let (schemas, types) = (self.schemas.len(), self.types.len());
         let mut null = false;
         for t in members {
             if *t == Ty::Prim(Prim::Null)
@@ -130,8 +225,11 @@ impl Cx<'_, '_> {
             let part = out.len();
             self.write(out, t, c);
             if out[part..] == *UNKNOWN {
-                // The members after it are not rendered (nor imported).
+                // The members after it are not rendered, and those before are dropped: nothing
+                // they mention is imported.
                 self.parts.truncate(base);
+                self.schemas.truncate(schemas);
+                self.types.truncate(types);
                 out.truncate(start);
                 out.push_str(UNKNOWN);
                 return;
@@ -267,7 +365,11 @@ impl Cx<'_, '_> {
         bases: &[(DeclId, Vec<Ty>, Vec<String>)],
         fields: &[ViewField],
         extra_allow: bool,
+        strict: bool,
     ) {
+        // `extra="forbid"` (request view only): `z.strictObject`, or `.strict()` after a chain
+        // whose first base is not strict; `.strip()` when that base is strict and this is not.
+        let first_strict = bases.first().is_some_and(|(b, _, _)| self.strict(*b));
         for (i, (b, args, omit)) in bases.iter().enumerate() {
             if i > 0 {
                 out.push_str(".extend(");
@@ -292,10 +394,19 @@ impl Cx<'_, '_> {
                 out.push_str(".shape)");
             }
         }
+        let object = if strict {
+            "z.strictObject({"
+        } else {
+            "z.object({"
+        };
         match (bases.is_empty(), fields.is_empty()) {
-            (true, true) => out.push_str("z.object({})"),
+            (true, true) => {
+                out.push_str(object);
+                out.push_str("})");
+            }
             (true, false) => {
-                out.push_str("z.object({\n");
+                out.push_str(object);
+                out.push('\n');
                 self.write_fields(out, fields);
                 out.push_str("})");
             }
@@ -308,7 +419,23 @@ impl Cx<'_, '_> {
         }
         if extra_allow {
             out.push_str(".catchall(z.unknown())");
+        } else if !bases.is_empty() && strict && !first_strict {
+            out.push_str(".strict()");
+        } else if !bases.is_empty() && !strict && first_strict {
+            out.push_str(".strip()");
         }
+    }
+
+    /// Whether a model's schema in the current view refuses unknown keys: `extra="forbid"` in
+    /// the request view. A response-only schema (the model has a distinct `…InputSchema`) strips
+    /// unknown keys instead (a tolerant reader: a backend that adds a field does not break the
+    /// frontend's parse); a model with one schema for both views gets it strict, as the request
+    /// needs (pydantic never dumps a key such a model does not declare).
+    fn strict(&self, id: DeclId) -> bool {
+        (self.view == View::Request || !self.v.input[id])
+            && super::views::model(self.v.ir, id).is_some_and(|m| {
+                m.config.extra_forbid == Some(true) && m.config.extra_allow != Some(true)
+            })
     }
 
     fn write_fields(&mut self, out: &mut String, fields: &[ViewField]) {
@@ -323,6 +450,16 @@ impl Cx<'_, '_> {
             out.push_str(",\n");
         }
     }
+}
+
+/// Whether emitted schema text calls `z.` (not as the tail of a longer identifier).
+fn uses_z(body: &str) -> bool {
+    body.match_indices("z.").any(|(i, _)| {
+        body[..i]
+            .chars()
+            .next_back()
+            .is_none_or(|c| !(c.is_alphanumeric() || c == '_' || c == '$'))
+    })
 }
 
 fn ts_mentions(t: &str, ident: &str) -> bool {
@@ -388,11 +525,18 @@ fn write_prim(out: &mut String, p: Prim, view: View, c: Option<&Constraints>) {
             if view == View::Request {
                 out.push_str("z.union([z.number()");
                 write_num_checks(out, c);
+                if let Some(re) = c.and_then(decimal_digits_regex) {
+                    // The number is sent as is; pydantic reads it as `Decimal(str(n))`.
+                    out.push_str(".refine((n) => ");
+                    out.push_str(&re);
+                    out.push_str(".test(String(n)))");
+                }
                 out.push_str(", ");
             }
             out.push_str("z.string().regex(");
-            out.push_str(DECIMAL_RE);
+            out.push_str(&decimal_regex(c));
             out.push(')');
+            write_decimal_bounds(out, c);
             if view == View::Request {
                 out.push_str("])");
             }
@@ -410,6 +554,97 @@ fn write_prim(out: &mut String, p: Prim, view: View, c: Option<&Constraints>) {
             out.push(')');
         }
         Prim::Uuid => out.push_str("z.guid()"),
+    }
+}
+
+/// A lower bound (`ge`/`gt`) of zero or more: the value cannot be negative.
+fn non_negative(c: &Constraints) -> bool {
+    [&c.ge, &c.gt]
+        .into_iter()
+        .flatten()
+        .any(|b| b.parse::<f64>().is_ok_and(|b| b >= 0.0))
+}
+
+fn parse_count(n: &Option<String>) -> Option<u32> {
+    n.as_deref().and_then(|n| n.parse().ok())
+}
+
+/// The regex for a Decimal string under its constraints: no `-` when the lower bound is at least
+/// 0; with `max_digits`/`decimal_places`, plain notation only (no exponent), counted as pydantic
+/// counts after normalizing (leading zeros of the integer part and trailing zeros of the fraction
+/// do not count; `0.05` has 2 digits, as pydantic says). Unconstrained: [`DECIMAL_RE`].
+fn decimal_regex(c: Option<&Constraints>) -> String {
+    let Some(c) = c else {
+        return DECIMAL_RE.to_string();
+    };
+    let sign = if non_negative(c) { "" } else { "-?" };
+    match decimal_body(c) {
+        Some(body) => format!("/^{sign}(?=\\.?\\d){body}$/"),
+        None => format!("/^{sign}(\\d+(\\.\\d*)?|\\.\\d+)([eE][+-]?\\d+)?$/"),
+    }
+}
+
+/// The digits part of [`decimal_regex`] as a regex literal matching the unsigned number (for the
+/// number branch of a request, tested on `String(n)` with an optional sign).
+fn decimal_digits_regex(c: &Constraints) -> Option<String> {
+    decimal_body(c).map(|body| format!("/^-?(?=\\.?\\d){body}$/"))
+}
+
+fn decimal_body(c: &Constraints) -> Option<String> {
+    let digits = parse_count(&c.max_digits);
+    let places = parse_count(&c.decimal_places);
+    let frac = |p: u32| {
+        if p == 0 {
+            "(\\.0*)?".to_string()
+        } else {
+            format!("(\\.\\d{{0,{p}}}0*)?")
+        }
+    };
+    match (digits, places) {
+        (None, None) => None,
+        (Some(n), Some(p)) => {
+            // Whole digits at most n - p, places at most p (and never more than n): the total
+            // then cannot exceed n.
+            let p = p.min(n);
+            let w = n - p;
+            let whole = if w == 0 {
+                String::new()
+            } else {
+                format!("\\d{{0,{w}}}")
+            };
+            Some(format!("0*{whole}{}", frac(p)))
+        }
+        (None, Some(p)) => Some(format!("\\d*{}", frac(p))),
+        // Only the total: an integer (a zero fraction) of at most n digits, or a number whose
+        // digits up to its last non-zero fraction digit are at most n (n + 1 characters with
+        // the point).
+        (Some(n), None) => Some(format!(
+            "0*(\\d{{0,{n}}}(\\.0*)?|(?=[\\d.]{{1,{}}}0*$)\\d*\\.\\d*[1-9]0*)",
+            n + 1
+        )),
+    }
+}
+
+/// Bounds on a Decimal's string form, as refinements (a regex cannot compare numbers): every
+/// bound except a `ge` of 0, which the regex's missing `-` already says. `Number(v)` rounds
+/// beyond 15-17 significant digits: a value within that of a bound may pass here and fail in
+/// pydantic.
+fn write_decimal_bounds(out: &mut String, c: Option<&Constraints>) {
+    let Some(c) = c else { return };
+    for (b, op) in [(&c.ge, ">="), (&c.gt, ">"), (&c.le, "<="), (&c.lt, "<")] {
+        let Some(b) = b else { continue };
+        if op == ">=" && b.parse::<f64>().is_ok_and(|x| x == 0.0) {
+            continue;
+        }
+        out.push_str(".refine((v) => Number(v) ");
+        out.push_str(op);
+        out.push(' ');
+        out.push_str(b);
+        out.push_str(", \"must be ");
+        out.push_str(op);
+        out.push(' ');
+        out.push_str(b);
+        out.push_str("\")");
     }
 }
 
@@ -498,7 +733,10 @@ pub fn emit_module(v: &Views, mi: usize) -> (String, Exports) {
                         bases,
                         fields,
                         extra_allow,
-                    } => cx.write_object(&mut body, bases, fields, *extra_allow),
+                    } => {
+                        let strict = cx.strict(id);
+                        cx.write_object(&mut body, bases, fields, *extra_allow, strict)
+                    }
                 },
             }
             body.push_str(";\n");
@@ -507,14 +745,20 @@ pub fn emit_module(v: &Views, mi: usize) -> (String, Exports) {
     }
     let mut out = String::with_capacity(body.len() + 512);
     ts::write_header(&mut out, &module.py_rel);
-    out.push_str("\nimport { z } from \"zod\";\n");
+    // A file of plain aliases of other modules' schemas (`export const BodySchema =
+    // OtherSchema;`) never uses `z`.
+    if uses_z(&body) {
+        out.push_str("\nimport { z } from \"zod\";\n");
+    } else {
+        out.push('\n');
+    }
     write_imports(
         &mut out,
         v,
         &module.stem,
         &mut cx.types,
         "import type",
-        "",
+        false,
         "",
     );
     write_imports(
@@ -523,7 +767,7 @@ pub fn emit_module(v: &Views, mi: usize) -> (String, Exports) {
         &module.stem,
         &mut cx.schemas,
         "import",
-        "Schema",
+        true,
         ".zod",
     );
     out.push_str(&body);
