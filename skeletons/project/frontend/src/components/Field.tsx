@@ -14,8 +14,8 @@ interface FieldProps {
   error?: string | undefined;
   /** A `length / max` counter under the input (a limit the person can see coming). */
   counter?: { length: number; max: number } | null;
-  /** data-testid of the error line. */
-  errorTestId?: string;
+  /** Base data-testid: the error line is `<testId>-error`, the counter `<testId>-counter`. */
+  testId?: string;
   className?: string;
   children: (input: FieldInputProps) => ReactNode;
 }
@@ -24,7 +24,7 @@ interface FieldProps {
  * A labelled input with its error line and optional counter. The error line is always in the
  * layout (empty when there is no error) so that an error appearing does not move the form.
  */
-export function Field({ id, label, error, counter, errorTestId, className, children }: FieldProps) {
+export function Field({ id, label, error, counter, testId, className, children }: FieldProps) {
   const errorId = `${id}-error`;
   const counterId = `${id}-counter`;
   const over = counter ? counter.length > counter.max : false;
@@ -37,11 +37,11 @@ export function Field({ id, label, error, counter, errorTestId, className, child
         'aria-describedby': counter ? `${errorId} ${counterId}` : errorId,
       })}
       <div className="field-foot">
-        <p id={errorId} className="field-error" data-testid={errorTestId}>
+        <p id={errorId} className="field-error" data-testid={testId && `${testId}-error`}>
           {error}
         </p>
         {counter && (
-          <span id={counterId} className={over ? 'counter over' : 'counter'} data-testid={errorTestId ? `${errorTestId.replace(/-error$/, '')}-counter` : undefined}>
+          <span id={counterId} className={over ? 'counter over' : 'counter'} data-testid={testId && `${testId}-counter`}>
             <span className="sr-only">Characters used: </span>
             {counter.length}/{counter.max}
           </span>

@@ -106,7 +106,7 @@ export function ItemForm(props: ItemFormProps) {
         label={LABELS.title!}
         error={titleError}
         counter={TITLE_MAX === null ? null : { length: title.length, max: TITLE_MAX }}
-        errorTestId={`${testId}-title-error`}
+        testId={`${testId}-title`}
         className="field-title"
       >
         {(input) => (
@@ -124,7 +124,7 @@ export function ItemForm(props: ItemFormProps) {
           />
         )}
       </Field>
-      <Field id={`${uid}-price`} label={LABELS.price!} error={fieldErrors.price} errorTestId={`${testId}-price-error`} className="field-price">
+      <Field id={`${uid}-price`} label={LABELS.price!} error={fieldErrors.price} testId={`${testId}-price`} className="field-price">
         {(input) => (
           <input
             {...input}
@@ -141,7 +141,7 @@ export function ItemForm(props: ItemFormProps) {
           />
         )}
       </Field>
-      <Field id={`${uid}-status`} label={LABELS.status!} error={fieldErrors.status} errorTestId={`${testId}-status-error`} className="field-status">
+      <Field id={`${uid}-status`} label={LABELS.status!} error={fieldErrors.status} testId={`${testId}-status`} className="field-status">
         {(input) => (
           <select {...input} name="status" value={status} onChange={(e) => setStatus(e.target.value as ItemStatus)} data-testid={`${testId}-status`}>
             {STATUSES.map((s) => (
@@ -157,7 +157,7 @@ export function ItemForm(props: ItemFormProps) {
         label={`${LABELS.description!} (optional)`}
         error={descriptionError}
         counter={DESCRIPTION_MAX !== null && description.length > DESCRIPTION_MAX * 0.8 ? { length: description.length, max: DESCRIPTION_MAX } : null}
-        errorTestId={`${testId}-description-error`}
+        testId={`${testId}-description`}
         className="field-description"
       >
         {(input) => (

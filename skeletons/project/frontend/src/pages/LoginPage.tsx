@@ -58,7 +58,7 @@ export function LoginPage() {
     <section className="auth-page">
       <h1>Sign in</h1>
       <form className="card" onSubmit={handleSubmit} data-testid="login-form" noValidate aria-label="Sign in">
-        <Field id={`${uid}-email`} label={LABELS.email!} error={fieldErrors.email} errorTestId="login-email-error">
+        <Field id={`${uid}-email`} label={LABELS.email!} error={fieldErrors.email} testId="login-email">
           {(input) => (
             <input
               {...input}
@@ -71,7 +71,7 @@ export function LoginPage() {
             />
           )}
         </Field>
-        <Field id={`${uid}-password`} label={LABELS.password!} error={fieldErrors.password} errorTestId="login-password-error">
+        <Field id={`${uid}-password`} label={LABELS.password!} error={fieldErrors.password} testId="login-password">
           {(input) => (
             <input
               {...input}

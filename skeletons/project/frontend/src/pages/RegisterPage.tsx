@@ -61,7 +61,7 @@ export function RegisterPage() {
     <section className="auth-page">
       <h1>Create an account</h1>
       <form className="card" onSubmit={handleSubmit} data-testid="register-form" noValidate aria-label="Create an account">
-        <Field id={`${uid}-email`} label={LABELS.email!} error={fieldErrors.email} errorTestId="register-email-error">
+        <Field id={`${uid}-email`} label={LABELS.email!} error={fieldErrors.email} testId="register-email">
           {(input) => (
             <input
               {...input}
@@ -74,7 +74,7 @@ export function RegisterPage() {
             />
           )}
         </Field>
-        <Field id={`${uid}-display-name`} label="Display name (optional)" error={fieldErrors.display_name} errorTestId="register-display-name-error">
+        <Field id={`${uid}-display-name`} label="Display name (optional)" error={fieldErrors.display_name} testId="register-display-name">
           {(input) => (
             <input
               {...input}
@@ -86,7 +86,7 @@ export function RegisterPage() {
             />
           )}
         </Field>
-        <Field id={`${uid}-password`} label={PASSWORD_MIN ? `Password (at least ${PASSWORD_MIN} characters)` : 'Password'} error={fieldErrors.password} errorTestId="register-password-error">
+        <Field id={`${uid}-password`} label={PASSWORD_MIN ? `Password (at least ${PASSWORD_MIN} characters)` : 'Password'} error={fieldErrors.password} testId="register-password">
           {(input) => (
             <input
               {...input}
