@@ -1,8 +1,9 @@
-import { useState, type FormEvent } from 'react';
-import { describeError, toAPIError } from '@/services/api/errors';
+import { useId, useState, type FormEvent, type Ref } from 'react';
+import { Field } from '@/components/Field';
+import { formSummary, toAPIError } from '@/services/api/errors';
 import type { ItemCreateInput, ItemResponse, ItemStatus, ItemUpdateInput } from '@/types';
 import { ItemCreateInputSchema, ItemStatusSchema, ItemUpdateInputSchema } from '@/types/items.zod';
-import { issuesToFieldErrors } from '@/utils/forms';
+import { issuesToFieldErrors, maxLengthOf } from '@/utils/forms';
 
 export interface ItemFormValues {
   title: string;
@@ -12,15 +13,24 @@ export interface ItemFormValues {
   status: ItemStatus;
 }
 
-type ItemFormProps = { testId: string; onCancel?: () => void } & (
+type ItemFormProps = { testId: string; onCancel?: () => void; titleRef?: Ref<HTMLInputElement> } & (
   | { item?: undefined; onSubmit: (input: ItemCreateInput) => Promise<unknown> }
   | { item: ItemResponse; onSubmit: (input: ItemUpdateInput) => Promise<unknown> }
 );
 
 const STATUSES = ItemStatusSchema.options;
+const LABELS: Record<string, string> = { title: 'Title', description: 'Description', price: 'Price', status: 'Status' };
+const FIELDS = Object.keys(LABELS);
+const STATUS_LABELS: Record<string, string> = { draft: 'Draft', active: 'Active', archived: 'Archived' };
+
+// The limits the person can see coming, read from the generated schema (the DTO's max_length).
+const shape = (ItemCreateInputSchema as unknown as { shape?: Record<string, unknown> }).shape ?? {};
+const TITLE_MAX = maxLengthOf(shape.title);
+const DESCRIPTION_MAX = maxLengthOf(shape.description);
 
 export function ItemForm(props: ItemFormProps) {
-  const { item, onCancel, testId } = props;
+  const { item, onCancel, testId, titleRef } = props;
+  const uid = useId();
   const [title, setTitle] = useState(item?.title ?? '');
   const [description, setDescription] = useState(item?.description ?? '');
   const [price, setPrice] = useState(item?.price ?? '');
@@ -28,6 +38,19 @@ export function ItemForm(props: ItemFormProps) {
   const [fieldErrors, setFieldErrors] = useState<Record<string, string>>({});
   const [formError, setFormError] = useState<string | null>(null);
   const [submitting, setSubmitting] = useState(false);
+
+  // Past a limit, say so while typing (the box does not silently stop).
+  const overLimit = (value: string, max: number | null) => (max !== null && value.length > max ? `Use at most ${max} characters.` : undefined);
+  const titleError = fieldErrors.title ?? overLimit(title, TITLE_MAX);
+  const descriptionError = fieldErrors.description ?? overLimit(description, DESCRIPTION_MAX);
+
+  const clearError = (field: string) =>
+    setFieldErrors((prev) => {
+      if (!(field in prev)) return prev;
+      const next = { ...prev };
+      delete next[field];
+      return next;
+    });
 
   const handleSubmit = async (event: FormEvent<HTMLFormElement>) => {
     event.preventDefault();
@@ -45,11 +68,11 @@ export function ItemForm(props: ItemFormProps) {
       if (values.price !== item.price) changes.price = values.price;
       if (values.status !== item.status) changes.status = values.status;
     }
-    const parsed = item ? ItemUpdateInputSchema.safeParse(changes) : ItemCreateInputSchema.safeParse(values);
-    const errors = parsed.success ? {} : issuesToFieldErrors(parsed.error.issues);
-    // Friendlier than the schema's default messages for the common case.
-    if (values.title === '' && (!item || 'title' in changes)) errors.title = 'Title is required';
-    if (values.price === '' && (!item || 'price' in changes)) errors.price = 'Price is required';
+    // The client rules are the generated schema's (the DTO's constraints), in plain words.
+    const parsed = item
+      ? ItemUpdateInputSchema.safeParse(changes, { reportInput: true })
+      : ItemCreateInputSchema.safeParse(values, { reportInput: true });
+    const errors = parsed.success ? {} : issuesToFieldErrors(parsed.error.issues, LABELS);
     setFieldErrors(errors);
     setFormError(null);
     if (Object.keys(errors).length > 0) return;
@@ -66,69 +89,94 @@ export function ItemForm(props: ItemFormProps) {
         setStatus('draft');
       }
     } catch (error) {
+      // Field problems go beside their fields; a summary only for what no field can carry.
       const apiError = toAPIError(error);
-      setFieldErrors(apiError.fieldErrors);
-      setFormError(describeError(apiError));
+      const serverFields = apiError.fieldErrors(LABELS);
+      setFieldErrors(Object.fromEntries(Object.entries(serverFields).filter(([key]) => FIELDS.includes(key))));
+      setFormError(formSummary(apiError, FIELDS));
     } finally {
       setSubmitting(false);
     }
   };
 
   return (
-    <form className="item-form" onSubmit={handleSubmit} data-testid={testId} noValidate>
-      <label>
-        Title
-        <input
-          name="title"
-          value={title}
-          onChange={(e) => setTitle(e.target.value)}
-          maxLength={200}
-          aria-invalid={Boolean(fieldErrors.title)}
-          data-testid={`${testId}-title`}
-        />
-        {fieldErrors.title && <span className="field-error">{fieldErrors.title}</span>}
-      </label>
-      <label>
-        Description
-        <input
-          name="description"
-          value={description}
-          onChange={(e) => setDescription(e.target.value)}
-          data-testid={`${testId}-description`}
-        />
-        {fieldErrors.description && <span className="field-error">{fieldErrors.description}</span>}
-      </label>
-      <label>
-        Price
-        <input
-          name="price"
-          inputMode="decimal"
-          value={price}
-          onChange={(e) => setPrice(e.target.value)}
-          placeholder="0.00"
-          aria-invalid={Boolean(fieldErrors.price)}
-          data-testid={`${testId}-price`}
-        />
-        {fieldErrors.price && <span className="field-error">{fieldErrors.price}</span>}
-      </label>
-      <label>
-        Status
-        <select
-          name="status"
-          value={status}
-          onChange={(e) => setStatus(e.target.value as ItemStatus)}
-          data-testid={`${testId}-status`}
-        >
-          {STATUSES.map((s) => (
-            <option key={s} value={s}>
-              {s}
-            </option>
-          ))}
-        </select>
-      </label>
+    <form className="item-form card" onSubmit={handleSubmit} data-testid={testId} noValidate aria-label={item ? `Edit ${item.title}` : 'New item'}>
+      <Field
+        id={`${uid}-title`}
+        label={LABELS.title!}
+        error={titleError}
+        counter={TITLE_MAX === null ? null : { length: title.length, max: TITLE_MAX }}
+        testId={`${testId}-title`}
+        className="field-title"
+      >
+        {(input) => (
+          <input
+            {...input}
+            ref={titleRef}
+            name="title"
+            value={title}
+            onChange={(e) => {
+              setTitle(e.target.value);
+              clearError('title');
+            }}
+            autoComplete="off"
+            data-testid={`${testId}-title`}
+          />
+        )}
+      </Field>
+      <Field id={`${uid}-price`} label={LABELS.price!} error={fieldErrors.price} testId={`${testId}-price`} className="field-price">
+        {(input) => (
+          <input
+            {...input}
+            name="price"
+            inputMode="decimal"
+            value={price}
+            onChange={(e) => {
+              setPrice(e.target.value);
+              clearError('price');
+            }}
+            placeholder="0.00"
+            autoComplete="off"
+            data-testid={`${testId}-price`}
+          />
+        )}
+      </Field>
+      <Field id={`${uid}-status`} label={LABELS.status!} error={fieldErrors.status} testId={`${testId}-status`} className="field-status">
+        {(input) => (
+          <select {...input} name="status" value={status} onChange={(e) => setStatus(e.target.value as ItemStatus)} data-testid={`${testId}-status`}>
+            {STATUSES.map((s) => (
+              <option key={s} value={s}>
+                {STATUS_LABELS[s] ?? s}
+              </option>
+            ))}
+          </select>
+        )}
+      </Field>
+      <Field
+        id={`${uid}-description`}
+        label={`${LABELS.description!} (optional)`}
+        error={descriptionError}
+        counter={DESCRIPTION_MAX !== null && description.length > DESCRIPTION_MAX * 0.8 ? { length: description.length, max: DESCRIPTION_MAX } : null}
+        testId={`${testId}-description`}
+        className="field-description"
+      >
+        {(input) => (
+          <input
+            {...input}
+            name="description"
+            value={description}
+            onChange={(e) => {
+              setDescription(e.target.value);
+              clearError('description');
+            }}
+            autoComplete="off"
+            data-testid={`${testId}-description`}
+          />
+        )}
+      </Field>
       <div className="form-actions">
         <button type="submit" disabled={submitting} data-testid={`${testId}-submit`}>
-          {item ? 'Save' : 'Add item'}
+          {item ? (submitting ? 'Saving…' : 'Save') : submitting ? 'Adding…' : 'Add item'}
         </button>
         {onCancel && (
           <button type="button" onClick={onCancel} className="secondary" data-testid={`${testId}-cancel`}>
@@ -136,11 +184,9 @@ export function ItemForm(props: ItemFormProps) {
           </button>
         )}
       </div>
-      {formError && (
-        <p role="alert" className="form-error" data-testid={`${testId}-error`}>
-          {formError}
-        </p>
-      )}
+      <p role="alert" className="form-error" data-testid={`${testId}-error`} hidden={!formError}>
+        {formError}
+      </p>
     </form>
   );
 }

@@ -45,8 +45,9 @@ describe('LoginPage', () => {
   it('validates the form before calling the API', async () => {
     renderAt('/login');
     await userEvent.click(screen.getByTestId('login-submit'));
-    expect(screen.getByText('Email is required')).toBeTruthy();
-    expect(screen.getByText('Password is required')).toBeTruthy();
+    expect(screen.getByTestId('login-email-error').textContent).toBe('Email is required.');
+    expect(screen.getByTestId('login-password-error').textContent).toBe('Password is required.');
+    expect(screen.getByTestId('login-email').getAttribute('aria-invalid')).toBe('true');
     expect(authApi.login).not.toHaveBeenCalled();
   });
 
@@ -57,6 +58,19 @@ describe('LoginPage', () => {
     await userEvent.type(screen.getByTestId('login-password'), 'wrong-password');
     await userEvent.click(screen.getByTestId('login-submit'));
     expect((await screen.findByTestId('login-error')).textContent).toBe('Wrong email or password.');
+  });
+
+  it('says when to try again after too many attempts', async () => {
+    vi.mocked(authApi.login).mockRejectedValue(
+      new APIError('RATE_LIMITED', 'Too many failed logins; try again in 300 s', 429, { retry_after: 300 }),
+    );
+    renderAt('/login');
+    await userEvent.type(screen.getByTestId('login-email'), 'ada@example.com');
+    await userEvent.type(screen.getByTestId('login-password'), 'wrong-password');
+    await userEvent.click(screen.getByTestId('login-submit'));
+    expect((await screen.findByTestId('login-error')).textContent).toMatch(
+      /^Too many failed sign-in attempts\. Try again in 5 minutes \(at \d{1,2}:\d{2}.*\)\.$/,
+    );
   });
 
   it('signs in and goes to the page that required it', async () => {

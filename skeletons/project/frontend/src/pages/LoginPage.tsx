@@ -1,10 +1,15 @@
-import { useState, type FormEvent } from 'react';
+import { useId, useState, type FormEvent } from 'react';
 import { Link, Navigate, useLocation, useNavigate } from 'react-router-dom';
+import { Field } from '@/components/Field';
 import { useAuth } from '@/hooks/useAuth';
-import { toAPIError } from '@/services/api/errors';
+import { formSummary, toAPIError } from '@/services/api/errors';
 import type { LoginRequest } from '@/types';
 import { LoginRequestSchema } from '@/types/auth.zod';
 import { issuesToFieldErrors } from '@/utils/forms';
+import { retryText } from '@/utils/messages';
+
+const LABELS: Record<string, string> = { email: 'Email', password: 'Password' };
+const FIELDS = Object.keys(LABELS);
 
 /** Where to go after signing in: the protected page that sent us here, or the items list. */
 export function redirectTarget(state: unknown): string {
@@ -16,6 +21,7 @@ export function LoginPage() {
   const { login, isAuthenticated } = useAuth();
   const navigate = useNavigate();
   const location = useLocation();
+  const uid = useId();
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
   const [fieldErrors, setFieldErrors] = useState<Record<string, string>>({});
@@ -27,10 +33,8 @@ export function LoginPage() {
   const handleSubmit = async (event: FormEvent<HTMLFormElement>) => {
     event.preventDefault();
     const credentials: LoginRequest = { email: email.trim(), password };
-    const parsed = LoginRequestSchema.safeParse(credentials);
-    const errors = parsed.success ? {} : issuesToFieldErrors(parsed.error.issues);
-    if (!credentials.email) errors.email = 'Email is required';
-    if (!credentials.password) errors.password = 'Password is required';
+    const parsed = LoginRequestSchema.safeParse(credentials, { reportInput: true });
+    const errors = parsed.success ? {} : issuesToFieldErrors(parsed.error.issues, LABELS);
     setFieldErrors(errors);
     setError(null);
     if (Object.keys(errors).length > 0) return;
@@ -42,50 +46,56 @@ export function LoginPage() {
     } catch (err) {
       const apiError = toAPIError(err);
       setSubmitting(false);
-      setFieldErrors(apiError.fieldErrors);
-      setError(apiError.code === 'UNAUTHORIZED' ? 'Wrong email or password.' : apiError.message);
+      setFieldErrors(apiError.fieldErrors(LABELS));
+      if (apiError.code === 'UNAUTHORIZED') setError('Wrong email or password.');
+      else if (apiError.code === 'RATE_LIMITED')
+        setError(`Too many failed sign-in attempts. Try again ${retryText(apiError.retryAfter ?? 60)}.`);
+      else setError(formSummary(apiError, FIELDS));
     }
   };
 
   return (
     <section className="auth-page">
       <h1>Sign in</h1>
-      <form onSubmit={handleSubmit} data-testid="login-form" noValidate>
-        <label>
-          Email
-          <input
-            type="email"
-            name="email"
-            autoComplete="email"
-            value={email}
-            onChange={(e) => setEmail(e.target.value)}
-            data-testid="login-email"
-          />
-          {fieldErrors.email && <span className="field-error">{fieldErrors.email}</span>}
-        </label>
-        <label>
-          Password
-          <input
-            type="password"
-            name="password"
-            autoComplete="current-password"
-            value={password}
-            onChange={(e) => setPassword(e.target.value)}
-            data-testid="login-password"
-          />
-          {fieldErrors.password && <span className="field-error">{fieldErrors.password}</span>}
-        </label>
+      <form className="card" onSubmit={handleSubmit} data-testid="login-form" noValidate aria-label="Sign in">
+        <Field id={`${uid}-email`} label={LABELS.email!} error={fieldErrors.email} testId="login-email">
+          {(input) => (
+            <input
+              {...input}
+              type="email"
+              name="email"
+              autoComplete="email"
+              value={email}
+              onChange={(e) => setEmail(e.target.value)}
+              data-testid="login-email"
+            />
+          )}
+        </Field>
+        <Field id={`${uid}-password`} label={LABELS.password!} error={fieldErrors.password} testId="login-password">
+          {(input) => (
+            <input
+              {...input}
+              type="password"
+              name="password"
+              autoComplete="current-password"
+              value={password}
+              onChange={(e) => setPassword(e.target.value)}
+              data-testid="login-password"
+            />
+          )}
+        </Field>
         <button type="submit" disabled={submitting} data-testid="login-submit">
           {submitting ? 'Signing in…' : 'Sign in'}
         </button>
-        {error && (
-          <p role="alert" className="form-error" data-testid="login-error">
-            {error}
-          </p>
-        )}
+        <p role="alert" className="form-error" data-testid="login-error" hidden={!error}>
+          {error}
+        </p>
       </form>
-      <p>
-        No account yet? <Link to="/register" state={location.state}>Create one</Link>
+      <p className="auth-switch">
+        No account yet?{' '}
+        <Link to="/register" state={location.state}>
+          Create one
+        </Link>
       </p>
     </section>
   );

@@ -1,16 +1,23 @@
-import { useState, type FormEvent } from 'react';
+import { useId, useState, type FormEvent } from 'react';
 import { Link, Navigate, useLocation, useNavigate } from 'react-router-dom';
+import { Field } from '@/components/Field';
 import { useAuth } from '@/hooks/useAuth';
-import { toAPIError } from '@/services/api/errors';
+import { formSummary, toAPIError } from '@/services/api/errors';
 import type { RegisterRequest } from '@/types';
 import { RegisterRequestSchema } from '@/types/auth.zod';
-import { issuesToFieldErrors } from '@/utils/forms';
+import { issuesToFieldErrors, minLengthOf } from '@/utils/forms';
 import { redirectTarget } from './LoginPage';
+
+const LABELS: Record<string, string> = { email: 'Email', display_name: 'Display name', password: 'Password' };
+const FIELDS = Object.keys(LABELS);
+// The password rule the DTO declares (min_length), shown before anyone gets it wrong.
+const PASSWORD_MIN = minLengthOf((RegisterRequestSchema as unknown as { shape?: Record<string, unknown> }).shape?.password);
 
 export function RegisterPage() {
   const { register, isAuthenticated } = useAuth();
   const navigate = useNavigate();
   const location = useLocation();
+  const uid = useId();
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
   const [displayName, setDisplayName] = useState('');
@@ -27,10 +34,8 @@ export function RegisterPage() {
       password,
       display_name: displayName.trim() === '' ? null : displayName.trim(),
     };
-    const parsed = RegisterRequestSchema.safeParse(input);
-    const errors = parsed.success ? {} : issuesToFieldErrors(parsed.error.issues);
-    if (!input.email) errors.email = 'Email is required';
-    if (input.password.length < 8) errors.password = 'At least 8 characters';
+    const parsed = RegisterRequestSchema.safeParse(input, { reportInput: true });
+    const errors = parsed.success ? {} : issuesToFieldErrors(parsed.error.issues, LABELS);
     setFieldErrors(errors);
     setError(null);
     if (Object.keys(errors).length > 0) return;
@@ -42,61 +47,70 @@ export function RegisterPage() {
     } catch (err) {
       const apiError = toAPIError(err);
       setSubmitting(false);
-      setFieldErrors(apiError.fieldErrors);
-      setError(apiError.code === 'CONFLICT' ? 'An account with this email already exists.' : apiError.message);
+      if (apiError.code === 'CONFLICT') {
+        setFieldErrors({ email: 'An account with this email already exists. Sign in instead.' });
+        setError(null);
+        return;
+      }
+      setFieldErrors(Object.fromEntries(Object.entries(apiError.fieldErrors(LABELS)).filter(([key]) => FIELDS.includes(key))));
+      setError(formSummary(apiError, FIELDS));
     }
   };
 
   return (
     <section className="auth-page">
       <h1>Create an account</h1>
-      <form onSubmit={handleSubmit} data-testid="register-form" noValidate>
-        <label>
-          Email
-          <input
-            type="email"
-            name="email"
-            autoComplete="email"
-            value={email}
-            onChange={(e) => setEmail(e.target.value)}
-            data-testid="register-email"
-          />
-          {fieldErrors.email && <span className="field-error">{fieldErrors.email}</span>}
-        </label>
-        <label>
-          Display name (optional)
-          <input
-            name="display_name"
-            autoComplete="nickname"
-            value={displayName}
-            onChange={(e) => setDisplayName(e.target.value)}
-            data-testid="register-display-name"
-          />
-          {fieldErrors.display_name && <span className="field-error">{fieldErrors.display_name}</span>}
-        </label>
-        <label>
-          Password
-          <input
-            type="password"
-            name="password"
-            autoComplete="new-password"
-            value={password}
-            onChange={(e) => setPassword(e.target.value)}
-            data-testid="register-password"
-          />
-          {fieldErrors.password && <span className="field-error">{fieldErrors.password}</span>}
-        </label>
+      <form className="card" onSubmit={handleSubmit} data-testid="register-form" noValidate aria-label="Create an account">
+        <Field id={`${uid}-email`} label={LABELS.email!} error={fieldErrors.email} testId="register-email">
+          {(input) => (
+            <input
+              {...input}
+              type="email"
+              name="email"
+              autoComplete="email"
+              value={email}
+              onChange={(e) => setEmail(e.target.value)}
+              data-testid="register-email"
+            />
+          )}
+        </Field>
+        <Field id={`${uid}-display-name`} label="Display name (optional)" error={fieldErrors.display_name} testId="register-display-name">
+          {(input) => (
+            <input
+              {...input}
+              name="display_name"
+              autoComplete="nickname"
+              value={displayName}
+              onChange={(e) => setDisplayName(e.target.value)}
+              data-testid="register-display-name"
+            />
+          )}
+        </Field>
+        <Field id={`${uid}-password`} label={PASSWORD_MIN ? `Password (at least ${PASSWORD_MIN} characters)` : 'Password'} error={fieldErrors.password} testId="register-password">
+          {(input) => (
+            <input
+              {...input}
+              type="password"
+              name="password"
+              autoComplete="new-password"
+              value={password}
+              onChange={(e) => setPassword(e.target.value)}
+              data-testid="register-password"
+            />
+          )}
+        </Field>
         <button type="submit" disabled={submitting} data-testid="register-submit">
           {submitting ? 'Creating…' : 'Create account'}
         </button>
-        {error && (
-          <p role="alert" className="form-error" data-testid="register-error">
-            {error}
-          </p>
-        )}
+        <p role="alert" className="form-error" data-testid="register-error" hidden={!error}>
+          {error}
+        </p>
       </form>
-      <p>
-        Already registered? <Link to="/login" state={location.state}>Sign in</Link>
+      <p className="auth-switch">
+        Already registered?{' '}
+        <Link to="/login" state={location.state}>
+          Sign in
+        </Link>
       </p>
     </section>
   );

@@ -44,9 +44,10 @@ describe('API client error mapping', () => {
     );
     const error = await rejection(client.post('/items', {}));
     expect(error.code).toBe('VALIDATION_ERROR');
-    expect(error.fieldErrors).toEqual({
-      price: 'Input should be greater than or equal to 0',
-      title: 'String should have at least 1 character',
+    // As sentences for the form, keyed by the last element of `loc`.
+    expect(error.fieldErrors()).toEqual({
+      price: 'Enter 0 or more.',
+      title: 'Title is required.',
     });
   });
 
