@@ -266,14 +266,13 @@ settle() { # url [header]
   [ "$waited" -gt 0 ] && echo "  (waited ${waited} s for $1 to answer again)"
   return 0
 }
-# Wait until a server's process tree uses less than 5 % of a core (at most 120 s).
-quiesce() { # pid
-  "$PY313" - "$1" <<'PY'
-import os, sys, time
-root = int(sys.argv[1])
-hz = os.sysconf("SC_CLK_TCK")
-def cpu():
-    procs, total = {}, 0
+# The CPU seconds used so far by a process and its descendants (user + system, from /proc).
+cat > "$WORK/tree_cpu.py" <<'PY'
+import os
+
+
+def tree_cpu(root: int) -> float:
+    procs = {}
     for p in os.listdir("/proc"):
         if p.isdigit():
             try:
@@ -286,42 +285,34 @@ def cpu():
         grew = False
         for p, (pp, _) in procs.items():
             if pp in tree and p not in tree:
-                tree.add(p); grew = True
-    return sum(procs[p][1] for p in tree if p in procs) / hz
+                tree.add(p)
+                grew = True
+    return sum(procs[p][1] for p in tree if p in procs) / os.sysconf("SC_CLK_TCK")
+
+
+if __name__ == "__main__":
+    import sys
+
+    print(tree_cpu(int(sys.argv[1])))
+PY
+tree_cpu() { "$PY313" "$WORK/tree_cpu.py" "$1"; }
+# Wait until a server's process tree uses less than 5 % of a core (at most 120 s).
+quiesce() { # pid
+  PYTHONPATH="$WORK" "$PY313" - "$1" <<'PY'
+import sys, time
+from tree_cpu import tree_cpu
+root = int(sys.argv[1])
 start = time.monotonic()
-last = cpu()
+last = tree_cpu(root)
 while time.monotonic() - start < 120:
     time.sleep(1)
-    now = cpu()
+    now = tree_cpu(root)
     if now - last < 0.05:
         break
     last = now
 waited = time.monotonic() - start
 if waited > 1.5:
     print(f"  (waited {waited:.0f} s for pid {root} to go idle)")
-PY
-}
-# The CPU seconds used so far by a process and its descendants (user + system, from /proc).
-tree_cpu() { # pid
-  "$PY313" - "$1" <<'PY'
-import os, sys
-root = int(sys.argv[1])
-hz = os.sysconf("SC_CLK_TCK")
-procs = {}
-for p in os.listdir("/proc"):
-    if p.isdigit():
-        try:
-            f = open(f"/proc/{p}/stat").read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        procs[int(p)] = (int(f[1]), int(f[11]) + int(f[12]))
-tree, grew = {root}, True
-while grew:
-    grew = False
-    for p, (pp, _) in procs.items():
-        if pp in tree and p not in tree:
-            tree.add(p); grew = True
-print(sum(procs[p][1] for p in tree if p in procs) / hz)
 PY
 }
 # run_wrk label backend endpoint workers connections url [header]  (appends one JSON line)
