@@ -6,11 +6,11 @@ import base64
 import json
 import time
 from dataclasses import replace
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 import jwt
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from app.config import ConfigError
 from app.main import create_app
@@ -254,6 +254,50 @@ async def test_reusing_a_refresh_token_revokes_its_family(client, user):
     assert (await replay.get_json())["error"] == "UNAUTHORIZED"
     # ...and the legitimate successor is revoked with it.
     assert (await refresh(client, first["refresh_token"])).status_code == 401
+
+
+async def test_a_token_presented_again_soon_after_its_rotation_gets_a_new_pair(app, make_app):
+    """A reload that lost the rotation's answer presents the old token again: the login lives."""
+    graced = make_app(refresh_reuse_grace_seconds=10)
+    async with graced.test_app():
+        client = graced.test_client()
+        user = await register(client, email="grace@example.com", password="grace's password")
+        first = (await (await refresh(client, user["refresh_token"])).get_json())["data"]
+        replay = await refresh(client, user["refresh_token"])
+        assert replay.status_code == 200
+        again = (await replay.get_json())["data"]
+        assert again["refresh_token"] not in {first["refresh_token"], user["refresh_token"]}
+        # Both successors work: the login was not ended.
+        assert (await refresh(client, again["refresh_token"])).status_code == 200
+        assert (await refresh(client, first["refresh_token"])).status_code == 200
+        assert (await me(client, again["access_token"])).status_code == 200
+
+
+async def test_after_the_grace_or_a_logout_a_used_token_still_ends_the_login(app, make_app):
+    graced = make_app(refresh_reuse_grace_seconds=10)
+    async with graced.test_app():
+        client = graced.test_client()
+        user = await register(client, email="late@example.com", password="late's password")
+        first = (await (await refresh(client, user["refresh_token"])).get_json())["data"]
+        # The rotation happened a minute ago.
+        async with graced.extensions["database"].transaction() as session:
+            await session.execute(
+                update(RefreshToken)
+                .where(RefreshToken.token_hash == hash_token(user["refresh_token"]))
+                .values(revoked_at=datetime.now(UTC) - timedelta(seconds=60))
+            )
+        assert (await refresh(client, user["refresh_token"])).status_code == 401
+        assert (await refresh(client, first["refresh_token"])).status_code == 401, "the login ended"
+
+        login = await client.post(
+            "/api/auth/login", json={"email": "late@example.com", "password": "late's password"}
+        )
+        other = (await login.get_json())["data"]
+        rotated = (await (await refresh(client, other["refresh_token"])).get_json())["data"]
+        logout = await client.post("/api/auth/logout", json={"refresh_token": rotated["refresh_token"]})
+        assert logout.status_code == 200
+        # Within the grace, but the login was ended by the logout: no new pair.
+        assert (await refresh(client, other["refresh_token"])).status_code == 401
 
 
 async def test_reuse_does_not_touch_other_sessions(client):

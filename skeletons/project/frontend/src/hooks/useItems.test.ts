@@ -64,6 +64,21 @@ describe('useItems', () => {
     expect(result.current.state.data?.items).toEqual([]);
   });
 
+  it('keeps the error while a re-fetch loads, until one succeeds', async () => {
+    let answer!: (page: ReturnType<typeof makePage>) => void;
+    api.list
+      .mockRejectedValueOnce(new APIError('SERVICE_UNAVAILABLE', 'busy', 503))
+      .mockImplementationOnce(() => new Promise((resolve) => (answer = resolve)));
+    const { result } = renderHook(() => useItems());
+    await waitFor(() => expect(result.current.state.status).toBe('error'));
+    act(() => result.current.reload());
+    expect(result.current.state.status).toBe('loading');
+    expect(result.current.state.error?.code).toBe('SERVICE_UNAVAILABLE');
+    await act(async () => answer(makePage([makeItem()])));
+    expect(result.current.state.status).toBe('success');
+    expect(result.current.state.error).toBeNull();
+  });
+
   it('paginates', async () => {
     api.list.mockImplementation(async ({ page = 1 } = {}) =>
       makePage([makeItem({ id: page })], { page, page_size: 1, total: 3 }),

@@ -9,7 +9,8 @@ export type ItemChange =
   | { type: 'item.deleted'; data: { id: number } };
 
 export type ItemsState =
-  | { status: 'loading'; data: Page<ItemResponse> | null; error: null }
+  /** `error`: the previous attempt's, kept while a new one loads (the banner does not flicker). */
+  | { status: 'loading'; data: Page<ItemResponse> | null; error: APIError | null }
   | { status: 'error'; data: Page<ItemResponse> | null; error: APIError }
   | { status: 'success'; data: Page<ItemResponse>; error: null };
 
@@ -72,7 +73,9 @@ export function useItems({ pageSize = 20 }: { pageSize?: number } = {}): UseItem
 
   useEffect(() => {
     const controller = new AbortController();
-    setState((prev) => ({ status: 'loading', data: prev.data, error: null }));
+    // A failed page stays failed until a new attempt succeeds: re-fetches (a retry, the live
+    // channel resyncing) do not take the error away and bring it back.
+    setState((prev) => ({ status: 'loading', data: prev.data, error: prev.error }));
     itemsApi
       .list({ page, page_size: pageSize }, { signal: controller.signal })
       .then((data) => {

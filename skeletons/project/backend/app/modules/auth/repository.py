@@ -70,6 +70,15 @@ class RefreshTokenRepository:
         )
         return result.rowcount == 1
 
+    async def family_is_live(self, family_id: str, now: datetime) -> bool:
+        """True while the login has an unrevoked, unexpired token (no logout or reuse since)."""
+        live = select(RefreshToken.id).where(
+            RefreshToken.family_id == family_id,
+            RefreshToken.revoked_at.is_(None),
+            RefreshToken.expires_at > now,
+        )
+        return (await self.session.scalar(select(exists(live)))) is True
+
     async def revoke_family(self, family_id: str, now: datetime) -> int:
         result = await self.session.execute(
             update(RefreshToken)

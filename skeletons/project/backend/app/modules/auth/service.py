@@ -158,6 +158,12 @@ class AuthService:
         A token presented a second time was stolen or replayed: its whole family
         (every token descending from the same login) is revoked. So is the family of
         a user who no longer exists or was deactivated.
+
+        Except within REFRESH_REUSE_GRACE_SECONDS of its rotation, while the login is
+        still live: a page reloaded while its refresh was in flight never stored the
+        answer and presents the old token again (and tabs may race). It gets a new pair
+        of the same login, as with Okta's and Auth0's reuse interval; a replay after
+        the grace, or after a logout, still ends the login.
         """
         claims = self._decode(refresh_token, "refresh")
         now = datetime.now(UTC)
@@ -174,7 +180,18 @@ class AuthService:
                 await tokens.revoke_family(stored.family_id, now)
                 revoked_family = stored.family_id
                 failure = "This account is disabled"
-            elif stored.revoked_at is not None or not await tokens.consume(stored.id, now):
+            elif stored.revoked_at is None and await tokens.consume(stored.id, now):
+                if stored.expires_at <= now:
+                    raise UnauthorizedError("Refresh token has expired")  # rolls the use back
+                pair = await self._issue_pair(session, stored.user_id, family_id=stored.family_id)
+            elif stored.expires_at > now and await self._within_reuse_grace(tokens, stored, now):
+                log.info(
+                    "refresh token of family %s presented again %s after its rotation: new pair",
+                    stored.family_id,
+                    now - (stored.revoked_at or now),
+                )
+                pair = await self._issue_pair(session, stored.user_id, family_id=stored.family_id)
+            else:
                 revoked = await tokens.revoke_family(stored.family_id, now)
                 log.warning(
                     "refresh token reuse for user %s: family %s revoked (%d live tokens)",
@@ -183,16 +200,23 @@ class AuthService:
                     revoked,
                 )
                 revoked_family = stored.family_id
-            elif stored.expires_at <= now:
-                raise UnauthorizedError("Refresh token has expired")
-            else:
-                pair = await self._issue_pair(session, stored.user_id, family_id=stored.family_id)
         # Raised after the transaction so the family revocation is committed.
         if revoked_family is not None:
             await self._announce_revoked(revoked_family)
         if pair is None:
             raise UnauthorizedError(failure)
         return pair
+
+    async def _within_reuse_grace(
+        self, tokens: RefreshTokenRepository, stored: RefreshToken, now: datetime
+    ) -> bool:
+        """A used token presented again soon after its rotation, its login still live."""
+        grace = self.settings.refresh_reuse_grace_seconds
+        # revoked_at is None here when a simultaneous request consumed it a moment ago.
+        used_at = stored.revoked_at or now
+        if grace <= 0 or (now - used_at).total_seconds() >= grace:
+            return False
+        return await tokens.family_is_live(stored.family_id, now)
 
     async def logout(self, refresh_token: str) -> None:
         """Revoke the refresh token's whole family (an expired token still logs out)."""
