@@ -571,3 +571,26 @@ fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
     }
     out
 }
+
+#[test]
+fn verify_shows_what_a_failing_check_printed() {
+    // On CI the log of `fsi verify` is all a team sees: a failing check shows its last lines.
+    let plan = r#"<session id="K-01" project="f">
+  <tasks><task id="1" action="RUN" command="echo ok &gt; ok.txt"><title>a</title></task></tasks>
+  <verification><check name="ok_file" command="test -f ok.txt || { echo 'ok.txt is missing: restore it from git' &gt;&amp;2; exit 1; }">exit 0</check></verification>
+  <commit><type>feat</type><description>k1</description></commit>
+</session>
+"#;
+    let p = committed_project("f", plan, &[]);
+    let out = fsi(&p).args(["run", "K-01"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    std::fs::remove_file(p.path("ok.txt")).unwrap();
+    let out = fsi(&p).args(["verify", "--no-types"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let all = text(&out);
+    assert!(all.contains("✗ K-01 check ok_file"), "{all}");
+    assert!(
+        all.contains("| ok.txt is missing: restore it from git"),
+        "the check's stderr is shown: {all}"
+    );
+}

@@ -227,11 +227,19 @@ impl Observer for Collect {
             } else {
                 "✓"
             };
-            self.ui_lines.lock().expect("lines").push(format!(
-                "  {mark} {id} {} {}",
-                step.phase.as_str(),
-                step.name
-            ));
+            let mut line = format!("  {mark} {id} {} {}", step.phase.as_str(), step.name);
+            if step.outcome.is_failure() {
+                // What the failing command said (its last lines): on CI this log is all there is.
+                for (name, out) in [("stdout", &step.stdout), ("stderr", &step.stderr)] {
+                    if !out.trim().is_empty() {
+                        line.push_str(&format!("\n      {name}:"));
+                        for l in out.lines() {
+                            line.push_str(&format!("\n        | {l}"));
+                        }
+                    }
+                }
+            }
+            self.ui_lines.lock().expect("lines").push(line);
             if step.outcome.is_failure() || step.outcome == StepOutcome::Interrupted {
                 let mut message = format!("{} `{}` failed", step.phase.as_str(), step.name);
                 if !step.detail.is_empty() {
