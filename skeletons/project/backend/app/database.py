@@ -211,12 +211,8 @@ class Database:
             await shared.session.close()
             self._release_slot()
             shared.holds_slot = False
-        await self._acquire_slot()
-        try:
-            async with self.sessionmaker() as session, session.begin():
-                yield session
-        finally:
-            self._release_slot()
+        async with self._slot(), self.sessionmaker() as session, session.begin():
+            yield session
 
     @asynccontextmanager
     async def shared_reads(self) -> AsyncIterator[None]:
@@ -257,10 +253,15 @@ class Database:
                 shared.holds_slot = True
             yield shared.session
             return
+        async with self._slot(), self._read_sessionmaker() as session:
+            yield session
+
+    @asynccontextmanager
+    async def _slot(self) -> AsyncIterator[None]:
+        """One of the pool's slots for the block (PostgreSQL; nothing elsewhere)."""
         await self._acquire_slot()
         try:
-            async with self._read_sessionmaker() as session:
-                yield session
+            yield
         finally:
             self._release_slot()
 
