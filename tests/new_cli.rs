@@ -19,7 +19,10 @@ fn dry_run_lists_the_plan_and_writes_nothing() {
     assert!(out.status.success(), "{out:?}");
     let stdout = String::from_utf8(out.stdout).unwrap();
     // A unified diff against nothing: every file is new.
-    assert!(stdout.contains("--- /dev/null\n+++ b/fsi.toml\n@@ -0,0 +1,"), "{stdout}");
+    assert!(
+        stdout.contains("--- /dev/null\n+++ b/fsi.toml\n@@ -0,0 +1,"),
+        "{stdout}"
+    );
     assert!(stdout.contains("+++ b/docs/PROGRESS.md\n"), "{stdout}");
     assert!(stdout.contains("\n+[answers]\n"), "{stdout}");
     assert!(!stdout.contains('\x1b'), "no colour without a terminal");
