@@ -226,9 +226,9 @@ def build_document(
             if parameters:
                 errors.add(404)
             for status in sorted(errors):
-                code, description = ERROR_RESPONSES.get(status, ("HTTP_ERROR", "Error"))
+                code, meaning = ERROR_RESPONSES.get(status, ("HTTP_ERROR", "Error"))
                 response: dict[str, Any] = {
-                    "description": f"`{code}`: {description}",
+                    "description": f"`{code}`: {meaning}",
                     "content": {"application/json": {"schema": {"$ref": ERROR_REF}}},
                 }
                 if status in ERROR_HEADERS:
