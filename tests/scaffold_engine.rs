@@ -55,7 +55,7 @@ fn gates_templates_and_modes() {
 
     let off = Answers {
         auth: false,
-        realtime: false,
+        realtime: fsi::scaffold::Realtime::None,
         database: Database::Postgresql,
         ..Answers::default()
     };

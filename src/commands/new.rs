@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use super::Ctx;
 use crate::error::{CmdResult, CommandError, ExitStatus};
-use crate::scaffold::{self, Answers, Database, Existing, Names, Request};
+use crate::scaffold::{self, Answers, Backend, Database, Existing, Names, Realtime, Request};
 
 #[derive(Debug, clap::Args)]
 pub struct NewArgs {
@@ -23,7 +23,13 @@ pub struct NewArgs {
     /// Leave out the auth module (items become public).
     #[arg(long)]
     pub no_auth: bool,
-    /// Leave out WebSocket live updates.
+    /// Backend framework: quart (async, WebSockets) or flask (sync, gunicorn).
+    #[arg(long, value_enum)]
+    pub backend: Option<Backend>,
+    /// Live updates: websocket (Quart's default), sse (Flask's default) or none.
+    #[arg(long, value_enum, conflicts_with = "no_realtime")]
+    pub realtime: Option<Realtime>,
+    /// Leave out live updates (the same as `--realtime none`).
     #[arg(long)]
     pub no_realtime: bool,
     /// Leave out deployment files (compose, Dockerfiles, nginx).
@@ -76,15 +82,41 @@ pub fn run(ctx: &Ctx, args: NewArgs) -> CmdResult {
         .unwrap_or_default();
     let names = Names::new(&name)?;
 
+    let realtime_flag = if args.no_realtime {
+        Some(Realtime::None)
+    } else {
+        args.realtime
+    };
+    // A contradiction given as flags is a usage error before any prompt.
+    if let (Some(backend), Some(realtime)) = (args.backend, realtime_flag) {
+        let given = Answers {
+            backend,
+            realtime,
+            ..Answers::default()
+        };
+        given
+            .check()
+            .map_err(|why| CommandError::msg(ExitStatus::Invalid, why))?;
+    }
+    let backend = args.backend.unwrap_or_default();
     let mut answers = Answers {
+        backend,
         auth: !args.no_auth,
-        realtime: !args.no_realtime,
+        realtime: realtime_flag.unwrap_or(backend.default_realtime()),
         deploy: !args.no_deploy,
         database: args.database.unwrap_or_default(),
     };
     if ask {
-        answers = prompt_answers(answers, args.database.is_none())?;
+        answers = prompt_answers(
+            answers,
+            args.backend.is_none(),
+            realtime_flag.is_none(),
+            args.database.is_none(),
+        )?;
     }
+    answers
+        .check()
+        .map_err(|why| CommandError::msg(ExitStatus::Invalid, why))?;
     // From here on Ctrl-C and SIGTERM only ask to stop (prompts keep their own Ctrl-C): the
     // staging directory is removed on the way out, and fsi exits 130.
     if ask {
@@ -295,21 +327,58 @@ fn prompt_name() -> Result<String, CommandError> {
         .map_err(prompt_err)
 }
 
-fn prompt_answers(mut a: Answers, ask_database: bool) -> Result<Answers, CommandError> {
+fn prompt_answers(
+    mut a: Answers,
+    ask_backend: bool,
+    ask_realtime: bool,
+    ask_database: bool,
+) -> Result<Answers, CommandError> {
+    if ask_backend {
+        let idx = dialoguer::Select::new()
+            .with_prompt("Backend")
+            .items([
+                "Quart (async, ASGI; WebSocket live updates)",
+                "Flask 3 (sync, WSGI on gunicorn; Server-Sent Events live updates)",
+            ])
+            .default(if a.backend == Backend::Flask { 1 } else { 0 })
+            .interact()
+            .map_err(prompt_err)?;
+        let chosen = if idx == 1 {
+            Backend::Flask
+        } else {
+            Backend::Quart
+        };
+        if chosen != a.backend && ask_realtime {
+            a.realtime = chosen.default_realtime();
+        }
+        a.backend = chosen;
+    }
     let items = [
         "auth (register, login, refresh, protected routes)",
-        "realtime (WebSocket live updates)",
         "deploy (docker compose, nginx, Dockerfiles)",
     ];
     let chosen = dialoguer::MultiSelect::new()
         .with_prompt("Features (space toggles, enter accepts)")
         .items(items)
-        .defaults(&[a.auth, a.realtime, a.deploy])
+        .defaults(&[a.auth, a.deploy])
         .interact()
         .map_err(prompt_err)?;
     a.auth = chosen.contains(&0);
-    a.realtime = chosen.contains(&1);
-    a.deploy = chosen.contains(&2);
+    a.deploy = chosen.contains(&1);
+    if ask_realtime {
+        let transport = a.backend.default_realtime();
+        let label = match transport {
+            Realtime::Sse => "Server-Sent Events (one-time tickets, EventSource)",
+            _ => "WebSocket (token in the first message)",
+        };
+        let idx = dialoguer::Select::new()
+            .with_prompt("Live item updates")
+            .items([label, "none"])
+            .default(if a.realtime == Realtime::None { 1 } else { 0 })
+            .interact()
+            .map_err(prompt_err)?;
+        a.realtime = if idx == 1 { Realtime::None } else { transport };
+    }
     if ask_database {
         let idx = dialoguer::Select::new()
             .with_prompt("Development database")

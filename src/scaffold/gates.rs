@@ -2,7 +2,8 @@
 //!
 //! ```toml
 //! [[gate]]
-//! when = "auth && !realtime"        # features, `!`, `&&`, and `database == 'postgresql'`
+//! when = "auth && !realtime"        # features, `!`, `&&`, and `database == 'postgresql'`,
+//!                                   # `backend != 'flask'`, `realtime == 'sse'`
 //! paths = ["backend/app/modules/auth/**"]
 //! ```
 
@@ -29,8 +30,16 @@ struct RawGate {
 /// One term of a condition.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Condition {
-    Feature { name: String, negated: bool },
-    Database { value: String, negated: bool },
+    Feature {
+        name: String,
+        negated: bool,
+    },
+    /// `database == 'postgresql'`, `backend != 'flask'`, `realtime == 'sse'`.
+    Choice {
+        name: String,
+        value: String,
+        negated: bool,
+    },
 }
 
 impl Condition {
@@ -39,9 +48,11 @@ impl Condition {
             Condition::Feature { name, negated } => {
                 answers.feature(name).unwrap_or(false) != *negated
             }
-            Condition::Database { value, negated } => {
-                (answers.database.as_str() == value) != *negated
-            }
+            Condition::Choice {
+                name,
+                value,
+                negated,
+            } => (answers.choice(name) == Some(value.as_str())) != *negated,
         }
     }
 }
@@ -63,14 +74,13 @@ fn parse_condition(text: &str) -> Option<Vec<Condition>> {
             .map(|(l, r)| (l, r, false))
             .or_else(|| term.split_once("!=").map(|(l, r)| (l, r, true)))
         {
-            if lhs.trim() != "database" {
-                return None;
-            }
+            let name = lhs.trim();
             let value = rhs.trim().trim_matches(|c| c == '\'' || c == '"');
-            if !matches!(value, "sqlite" | "postgresql") {
+            if !Answers::choice_values(name).contains(&value) {
                 return None;
             }
-            out.push(Condition::Database {
+            out.push(Condition::Choice {
+                name: name.to_string(),
                 value: value.to_string(),
                 negated,
             });
@@ -110,7 +120,7 @@ pub fn load(skeletons: &Dir<'_>) -> Result<Vec<Gate>, ScaffoldError> {
         for raw in parsed.gate {
             let conditions = parse_condition(&raw.when).ok_or_else(|| {
                 bad(format!(
-                    "condition `{}`: use feature names (auth, realtime, deploy), `!`, `&&` and `database == 'sqlite'|'postgresql'`",
+                    "condition `{}`: use feature names (auth, realtime, deploy), `!`, `&&` and `database|backend|realtime ==|!= 'value'` (sqlite|postgresql, quart|flask, websocket|sse|none)",
                     raw.when
                 ))
             })?;
@@ -154,11 +164,20 @@ mod tests {
         let c = parse_condition("auth && !realtime").unwrap();
         let mut a = Answers::default();
         assert!(!c.iter().all(|c| c.holds(&a)));
-        a.realtime = false;
+        a.realtime = crate::scaffold::Realtime::None;
         assert!(c.iter().all(|c| c.holds(&a)));
         let d = parse_condition("database == 'postgresql'").unwrap();
         assert!(!d[0].holds(&a));
+        let f = parse_condition("backend == 'flask' && realtime != 'none'").unwrap();
+        assert!(!f.iter().all(|c| c.holds(&a)));
+        a.backend = crate::scaffold::Backend::Flask;
+        a.realtime = crate::scaffold::Realtime::Sse;
+        assert!(f.iter().all(|c| c.holds(&a)));
+        let q = parse_condition("backend != 'flask'").unwrap();
+        assert!(!q[0].holds(&a));
         assert!(parse_condition("bogus").is_none());
         assert!(parse_condition("database == 'mysql'").is_none());
+        assert!(parse_condition("backend == 'django'").is_none());
+        assert!(parse_condition("colour == 'red'").is_none());
     }
 }

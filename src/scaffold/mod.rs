@@ -49,15 +49,93 @@ impl Database {
     }
 }
 
+/// The backend framework of a generated project.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Backend {
+    /// Quart (async, ASGI, served by granian).
+    #[default]
+    Quart,
+    /// Flask 3 (sync, WSGI, served by gunicorn with gevent workers).
+    Flask,
+}
+
+impl Backend {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Backend::Quart => "quart",
+            Backend::Flask => "flask",
+        }
+    }
+
+    /// The real-time transport a project on this backend gets unless told otherwise.
+    pub fn default_realtime(self) -> Realtime {
+        match self {
+            Backend::Quart => Realtime::Websocket,
+            Backend::Flask => Realtime::Sse,
+        }
+    }
+}
+
+/// How live item updates reach the browser.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Realtime {
+    /// WebSocket channels (`/ws/items`), Quart only.
+    #[default]
+    Websocket,
+    /// Server-Sent Events (`/sse/items`) with one-time tickets, Flask only for now.
+    Sse,
+    /// No live updates.
+    None,
+}
+
+impl Realtime {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Realtime::Websocket => "websocket",
+            Realtime::Sse => "sse",
+            Realtime::None => "none",
+        }
+    }
+}
+
+/// fsi.toml `[answers] realtime`: a string, or the boolean older versions wrote
+/// (`true` → websocket, `false` → none).
+impl<'de> Deserialize<'de> for Realtime {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Bool(bool),
+            Text(String),
+        }
+        match Raw::deserialize(d)? {
+            Raw::Bool(true) => Ok(Realtime::Websocket),
+            Raw::Bool(false) => Ok(Realtime::None),
+            Raw::Text(t) => match t.as_str() {
+                "websocket" => Ok(Realtime::Websocket),
+                "sse" => Ok(Realtime::Sse),
+                "none" => Ok(Realtime::None),
+                other => Err(serde::de::Error::custom(format!(
+                    "unknown realtime `{other}`: expected `websocket`, `sse` or `none`"
+                ))),
+            },
+        }
+    }
+}
+
 /// The answers given to `fsi new`, saved in fsi.toml `[answers]` so that later commands can
 /// re-apply them.
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
 pub struct Answers {
+    /// The backend framework.
+    pub backend: Backend,
     /// Auth module, protected routes, item ownership.
     pub auth: bool,
-    /// WebSocket channels and live updates.
-    pub realtime: bool,
+    /// Live updates: WebSocket channels, Server-Sent Events, or none.
+    pub realtime: Realtime,
     /// docker-compose.prod.yml, Dockerfiles, nginx config, .env.example.
     pub deploy: bool,
     pub database: Database,
@@ -66,8 +144,9 @@ pub struct Answers {
 impl Default for Answers {
     fn default() -> Self {
         Answers {
+            backend: Backend::Quart,
             auth: true,
-            realtime: true,
+            realtime: Realtime::Websocket,
             deploy: true,
             database: Database::Sqlite,
         }
@@ -75,31 +154,72 @@ impl Default for Answers {
 }
 
 impl Answers {
-    /// Every combination of the answers, for render-everything tests.
+    /// Every valid combination of the answers, for render-everything tests.
     pub fn all_combinations() -> Vec<Answers> {
         let mut out = Vec::new();
-        for bits in 0..16u8 {
-            out.push(Answers {
-                auth: bits & 1 != 0,
-                realtime: bits & 2 != 0,
-                deploy: bits & 4 != 0,
-                database: if bits & 8 != 0 {
-                    Database::Postgresql
-                } else {
-                    Database::Sqlite
-                },
-            });
+        for backend in [Backend::Quart, Backend::Flask] {
+            for realtime in [Realtime::Websocket, Realtime::Sse, Realtime::None] {
+                for bits in 0..8u8 {
+                    let answers = Answers {
+                        backend,
+                        auth: bits & 1 != 0,
+                        realtime,
+                        deploy: bits & 2 != 0,
+                        database: if bits & 4 != 0 {
+                            Database::Postgresql
+                        } else {
+                            Database::Sqlite
+                        },
+                    };
+                    if answers.check().is_ok() {
+                        out.push(answers);
+                    }
+                }
+            }
         }
         out
+    }
+
+    /// Whether the combination is one fsi can generate; the reason when it is not.
+    pub fn check(&self) -> Result<(), String> {
+        match (self.backend, self.realtime) {
+            (Backend::Flask, Realtime::Websocket) => Err(
+                "the Flask flavour has no WebSocket channel: WSGI cannot hold a WebSocket; use `--realtime sse` (the default for Flask) or `--realtime none`, or `--backend quart`".into(),
+            ),
+            (Backend::Quart, Realtime::Sse) => Err(
+                "Server-Sent Events are not yet available for the Quart flavour: use `--realtime websocket` (the default for Quart) or `--realtime none`, or `--backend flask`".into(),
+            ),
+            _ => Ok(()),
+        }
     }
 
     /// The value of a feature by name, for gate conditions.
     pub fn feature(&self, name: &str) -> Option<bool> {
         match name {
             "auth" => Some(self.auth),
-            "realtime" => Some(self.realtime),
+            "realtime" => Some(self.realtime != Realtime::None),
             "deploy" => Some(self.deploy),
             _ => None,
+        }
+    }
+
+    /// The value of a named choice, for gate conditions (`backend == 'flask'`).
+    pub fn choice(&self, name: &str) -> Option<&'static str> {
+        match name {
+            "database" => Some(self.database.as_str()),
+            "backend" => Some(self.backend.as_str()),
+            "realtime" => Some(self.realtime.as_str()),
+            _ => None,
+        }
+    }
+
+    /// The values a named choice can take.
+    pub fn choice_values(name: &str) -> &'static [&'static str] {
+        match name {
+            "database" => &["sqlite", "postgresql"],
+            "backend" => &["quart", "flask"],
+            "realtime" => &["websocket", "sse", "none"],
+            _ => &[],
         }
     }
 }
@@ -282,9 +402,29 @@ pub fn plan_from(skeletons: &Dir<'_>, request: &Request) -> Result<Plan, Scaffol
         .get_dir("project")
         .ok_or(ScaffoldError::NoProjectDir)?;
     let renderer = render::Renderer::new(request);
-    let files = render_tree(&renderer, project, "skeletons/project", "", None, &|rel| {
-        gates::allowed(&gates, rel, &request.answers)
-    })?;
+    let keep = |rel: &str| gates::allowed(&gates, rel, &request.answers);
+    let mut files = render_tree(&renderer, project, "skeletons/project", "", None, &keep)?;
+    // A flavour's overlay (`skeletons/flask/` for `backend = flask`) is rendered over the
+    // project: each of its files replaces the project's file of the same output path, even
+    // when the overlay's version renders empty (then the path has no file at all).
+    if let Some(overlay) = skeletons.get_dir(request.answers.backend.as_str()) {
+        let mut sources = Vec::new();
+        collect_files(overlay, &mut sources);
+        let replaced: std::collections::HashSet<String> = sources
+            .iter()
+            .filter_map(|f| f.path().strip_prefix(overlay.path()).ok())
+            .map(|rel| {
+                let rel = rel.to_string_lossy().replace('\\', "/");
+                rel.strip_suffix(".jinja")
+                    .map(str::to_string)
+                    .unwrap_or(rel)
+            })
+            .collect();
+        files.retain(|f| !replaced.contains(&f.path));
+        let root = format!("skeletons/{}", request.answers.backend.as_str());
+        files.extend(render_tree(&renderer, overlay, &root, "", None, &keep)?);
+        files.sort_by(|a, b| a.path.cmp(&b.path));
+    }
     Ok(Plan { files })
 }
 
@@ -312,7 +452,9 @@ fn render_tree(
             .expect("files live under their directory");
         let rel = rel.to_string_lossy().replace('\\', "/");
         let base_name = rel.rsplit('/').next().unwrap_or(&rel);
-        if base_name.starts_with('_') || !keep(&rel) {
+        // `_macros.jinja` is a helper; `__init__.py` is a Python package marker, written.
+        let helper = base_name.starts_with('_') && !base_name.starts_with("__");
+        if helper || !keep(&rel) {
             continue;
         }
         let source = format!("{source_root}/{rel}");
@@ -493,7 +635,11 @@ pub fn config_file(names: &Names, answers: &Answers) -> PlannedFile {
         crate::services::ServiceSpec {
             // Self-contained, so that a session also works on a fresh CI runner: install (a no-op
             // when up to date), migrate, serve.
-            command: "uv run --quiet alembic upgrade head && exec uv run --quiet granian --interface asgi --host 127.0.0.1 --port {port} app.asgi:app".into(),
+            command: match answers.backend {
+                Backend::Quart => "uv run --quiet alembic upgrade head && exec uv run --quiet granian --interface asgi --host 127.0.0.1 --port {port} app.asgi:app".into(),
+                // gunicorn.conf.py sets the worker class; the bind is the session's port.
+                Backend::Flask => "uv run --quiet alembic upgrade head && exec uv run --quiet gunicorn --config gunicorn.conf.py --bind 127.0.0.1:{port} app.wsgi:app".into(),
+            },
             cwd: Some("backend".into()),
             port: Some(5000),
             ready: Some("http://127.0.0.1:{port}/health".into()),

@@ -195,10 +195,12 @@ impl Renderer {
             PROJECT => &n.project_upper,
             features => minijinja::context! {
                 auth => a.auth,
-                realtime => a.realtime,
+                realtime => a.realtime != super::Realtime::None,
                 deploy => a.deploy,
             },
             database => a.database.as_str(),
+            backend => a.backend.as_str(),
+            realtime => a.realtime.as_str(),
             backend_port => 5000,
             frontend_port => 5173,
             jwt_secret => &request.jwt_secret,

@@ -1,0 +1,71 @@
+from __future__ import annotations
+
+import os
+from dataclasses import replace
+
+from app.config import Settings
+from app.main import create_app
+from tests.helpers import serving
+
+
+def test_health_reports_dependencies(client):
+    response = client.get("/health")
+    assert response.status_code == 200
+    body = response.get_json()
+    assert body["status"] == "healthy"
+    assert body["version"] is None  # only for a caller with a valid access token
+    assert body["checks"]["database"] == "ok"
+    expected_redis = "ok" if os.environ.get("REDIS_URL") else "disabled"
+    assert body["checks"]["redis"] == expected_redis
+    assert "success" not in body  # /health is not enveloped
+
+
+def test_health_is_503_when_the_database_is_down(settings: Settings):
+    broken = replace(
+        settings,
+        # Nothing listens on port 1: the connection is refused at once.
+        database_url="postgresql+asyncpg://nobody@127.0.0.1:1/nothing",
+        redis_url=None,
+    )
+    app = create_app(broken)
+    with serving(app):
+        response = app.test_client().get("/health")
+    assert response.status_code == 503
+    body = response.get_json()
+    assert body["status"] == "unhealthy"
+    assert body["checks"] == {"database": "error", "redis": "disabled"}
+
+
+def test_health_is_answered_in_front_of_the_app_with_head_and_no_store(app, client):
+    hooks = []
+
+    @app.before_request
+    def record() -> None:
+        hooks.append("before_request")
+
+    response = client.get("/health")
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "application/json"
+    assert response.headers["Cache-Control"] == "no-store"
+    assert hooks == [], "GET /health does not go through Flask's request machinery"
+
+    head = client.head("/health")
+    assert head.status_code == 200
+    assert head.get_data() == b""
+
+    # Other methods reach the app: the route exists for GET only.
+    assert (client.post("/health")).status_code == 405
+    assert hooks == ["before_request"]
+
+
+def test_health_answers_503_when_computing_the_answer_fails(app, client, monkeypatch, caplog):
+    import app.health as health
+
+    def broken(authorization: str) -> tuple[int, bytes]:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(health, "health_answer", broken)
+    response = client.get("/health")
+    assert response.status_code == 503
+    assert (response.get_json())["status"] == "unhealthy"
+    assert "the answer could not be computed" in caplog.text
