@@ -1,4 +1,6 @@
-"""gunicorn settings: `gunicorn --config gunicorn.conf.py app.wsgi:app` (see docs/generated-backend.md of fsi).
+"""gunicorn settings: `gunicorn --config gunicorn.conf.py app.wsgi:app`.
+
+See docs/generated-backend.md of fsi for the choice of worker class.
 
 gevent workers: every request and every Server-Sent Events stream is a greenlet, so a few
 hundred open `/sse/items` streams do not take the slots requests need (with sync or gthread

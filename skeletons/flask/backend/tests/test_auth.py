@@ -10,15 +10,13 @@ from datetime import UTC, datetime, timedelta
 
 import jwt
 import pytest
-
-from tests.helpers import serving
 from sqlalchemy import select, update
 
 from app.config import ConfigError
 from app.main import create_app
 from app.modules.auth.models import RefreshToken, User
 from app.modules.auth.security import hash_token
-from tests.helpers import TEST_JWT_SECRET, bearer, register
+from tests.helpers import TEST_JWT_SECRET, bearer, register, serving
 
 
 def b64(data: dict) -> str:
@@ -115,9 +113,7 @@ def test_login_failures_look_alike(client):
 def test_login_is_rate_limited_after_repeated_failures(client, settings):
     register(client, email="frank@example.com", password="frank's password")
     for _ in range(settings.login_rate_limit):
-        response = client.post(
-            "/api/auth/login", json={"email": "frank@example.com", "password": "guess"}
-        )
+        response = client.post("/api/auth/login", json={"email": "frank@example.com", "password": "guess"})
         assert response.status_code == 401
     # Now even the right password is refused until the window passes.
     response = client.post(

@@ -9,8 +9,6 @@ import uuid
 from dataclasses import replace
 
 import pytest
-
-from tests.helpers import serving
 from sqlalchemy import text, update
 
 from app.config import ConfigError, Settings, secret_weakness
@@ -19,7 +17,7 @@ from app.modules.auth.models import User
 from app.modules.auth.passwords import common_passwords
 from app.modules.auth.rate_limit import Limit, MemoryLoginLimiter, RedisLoginLimiter
 from app.redis_client import create_redis
-from tests.helpers import bearer, register
+from tests.helpers import bearer, register, serving
 
 PASSWORD = "correct horse battery"
 

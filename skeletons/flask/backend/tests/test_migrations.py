@@ -11,9 +11,8 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect, text
+from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import make_url
-from sqlalchemy import create_engine
 
 import app.models  # noqa: F401
 from app.database import Base, sync_url
@@ -32,7 +31,8 @@ def schema_state(url: str) -> tuple[list, set[str]]:
     engine = create_engine(sync_url(url))
     try:
         with engine.connect() as conn:
-            diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata)
+            context = MigrationContext.configure(conn, opts={"compare_type": True})
+            diff = compare_metadata(context, Base.metadata)
             return diff, set(inspect(conn).get_table_names())
     finally:
         engine.dispose()
@@ -64,7 +64,8 @@ def test_migrations_match_models_on_postgresql():
     scratch = f"migrations_{uuid.uuid4().hex[:12]}"
 
     def admin(sql: str) -> None:
-        engine = create_engine(sync_url(base.render_as_string(hide_password=False)), isolation_level="AUTOCOMMIT")
+        url = sync_url(base.render_as_string(hide_password=False))
+        engine = create_engine(url, isolation_level="AUTOCOMMIT")
         try:
             with engine.connect() as conn:
                 conn.execute(text(sql))

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic_core import to_json, to_jsonable_python
 from flask import Response
+from pydantic_core import to_json, to_jsonable_python
 
 
 def success(data: Any = None, status: int = 200, message: str | None = None) -> tuple[Response, int]:

@@ -12,14 +12,14 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from functools import wraps
 from typing import Any, ParamSpec, TypeVar
 
 import pydantic
-from pydantic import TypeAdapter
 from flask import Response as FlaskResponse
 from flask import current_app, request
+from pydantic import TypeAdapter
 
 from app.common.exceptions import ValidationError
 from app.common.openapi import CONTRACT_ATTRIBUTE, Contract

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import functools
-import threading
 import hashlib
 import secrets
+import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping
