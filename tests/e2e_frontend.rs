@@ -1,6 +1,6 @@
 //! The generated frontend, for real, through the `fsi` binary:
 //!
-//! `fsi new <tmp>/demo --yes` → `npm ci` → `npm run typecheck` (`tsc --noEmit`) → `npm test`
+//! `fsi new <tmp>/demo --yes` (and again with `--backend flask`: gunicorn, Server-Sent Events) → `npm ci` → `npm run typecheck` (`tsc --noEmit`) → `npm test`
 //! (`vitest run`) → `npm run build` (`vite build`) → the generated backend served by granian
 //! (fresh SQLite database, 3 s access tokens) and nginx running the generated `nginx/nginx.conf`
 //! adapted to loopback (TLS with a throwaway certificate, the built SPA as root; the shared
@@ -24,6 +24,7 @@ use std::time::{Duration, Instant};
 
 use common::api_server::ApiServer;
 use common::nginx::{self, Loopback, Nginx};
+use common::sse::SseClient;
 use common::ws::WsClient;
 use common::{free_port, http};
 use nix::sys::signal::{Signal, killpg};
@@ -33,12 +34,17 @@ use serde_json::json;
 const MINUTE: Duration = Duration::from_secs(60);
 
 /// Where screenshots and logs are kept after the run (`target/e2e-artifacts/frontend`).
-fn artifacts_dir() -> PathBuf {
-    Path::new(env!("CARGO_TARGET_TMPDIR"))
+fn artifacts_dir(flavour: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
         .parent()
         .expect("CARGO_TARGET_TMPDIR is inside the target directory")
         .join("e2e-artifacts")
-        .join("frontend")
+        .join("frontend");
+    if flavour == "quart" {
+        dir
+    } else {
+        dir.join(flavour)
+    }
 }
 
 fn chromium_path() -> PathBuf {
@@ -151,6 +157,17 @@ fn stop_group(child: &mut Child) {
 
 #[test]
 fn generated_frontend_end_to_end() {
+    frontend_end_to_end("quart", &[]);
+}
+
+/// The Flask flavour: the same flow with its backend under gunicorn and live updates over
+/// Server-Sent Events (the EventSource hook, one-time tickets, nginx's unbuffered /sse/).
+#[test]
+fn generated_flask_frontend_end_to_end() {
+    frontend_end_to_end("flask", &["--backend", "flask"]);
+}
+
+fn frontend_end_to_end(flavour: &str, new_flags: &[&str]) {
     require_tools();
     let fsi = env!("CARGO_BIN_EXE_fsi");
     let tmp = tempfile::Builder::new()
@@ -159,7 +176,7 @@ fn generated_frontend_end_to_end() {
         .expect("temp dir");
     // nginx's workers do not run as the test's user when it is root: let them read the SPA.
     fs::set_permissions(tmp.path(), fs::Permissions::from_mode(0o755)).expect("chmod temp dir");
-    let artifacts = artifacts_dir();
+    let artifacts = artifacts_dir(flavour);
     let _ = fs::remove_dir_all(&artifacts);
     let logs = artifacts.join("logs");
     fs::create_dir_all(&logs).expect("artifacts dir");
@@ -173,6 +190,7 @@ fn generated_frontend_end_to_end() {
             .arg("new")
             .arg(&project)
             .arg("--yes")
+            .args(new_flags)
             .current_dir(tmp.path()),
         &logs.join("fsi-new.log"),
         2 * MINUTE,
@@ -323,19 +341,52 @@ fn generated_frontend_end_to_end() {
         .as_str()
         .expect("access_token")
         .to_string();
-    let mut socket = WsClient::connect_tls(https_port, "/ws/items").unwrap_or_else(|e| {
-        panic!(
-            "WebSocket upgrade of /ws/items through nginx failed: {e}. With TRUSTED_PROXY_HOPS set, \
-             a 400 means the backend took X-Forwarded-Proto `https` as the websocket scheme \
-             (hypercorn's ProxyFixMiddleware) and its routing refused the websocket route\n{}",
-            api.log_tail()
+    if flavour == "flask" {
+        // The event stream the page will open, checked on its own: a ticket, then the stream
+        // through nginx (unbuffered), then an event.
+        let bearer = format!("Bearer {token}");
+        let ticket = http::post_json(
+            &web.https("/api/realtime/ticket"),
+            &json!({}),
+            &[("Authorization", &bearer)],
         )
-    });
-    socket
-        .send_text(&json!({"type": "auth", "token": token}).to_string())
-        .expect("send auth");
-    assert_eq!(socket.recv_json(Duration::from_secs(10))["type"], "ready");
-    drop(socket);
+        .expect("ticket through nginx");
+        assert_eq!(ticket.status, 201, "{ticket:?}");
+        let value = ticket.json()["data"]["ticket"]
+            .as_str()
+            .expect("ticket")
+            .to_string();
+        let mut stream =
+            SseClient::connect_tls(https_port, &format!("/sse/items?ticket={value}"), &[])
+                .expect("GET /sse/items through nginx");
+        assert_eq!(stream.status, 200, "{}\n{}", stream.body, api.log_tail());
+        let created = http::post_json(
+            &web.https("/api/items"),
+            &json!({"title": "probe", "price": "1"}),
+            &[("Authorization", &bearer)],
+        )
+        .expect("create through nginx");
+        assert_eq!(created.status, 201, "{created:?}");
+        let event = stream
+            .next_event(Duration::from_secs(5))
+            .unwrap_or_else(|e| panic!("no SSE event through nginx: {e}\n{}", api.log_tail()));
+        assert_eq!(event.event, "item.created");
+        drop(stream);
+    } else {
+        let mut socket = WsClient::connect_tls(https_port, "/ws/items").unwrap_or_else(|e| {
+            panic!(
+                "WebSocket upgrade of /ws/items through nginx failed: {e}. With TRUSTED_PROXY_HOPS set, \
+                 a 400 means the backend took X-Forwarded-Proto `https` as the websocket scheme \
+                 (hypercorn's ProxyFixMiddleware) and its routing refused the websocket route\n{}",
+                api.log_tail()
+            )
+        });
+        socket
+            .send_text(&json!({"type": "auth", "token": token}).to_string())
+            .expect("send auth");
+        assert_eq!(socket.recv_json(Duration::from_secs(10))["type"], "ready");
+        drop(socket);
+    }
 
     // 5. The generated Playwright specs, in the system's Chromium, against nginx.
     fs::create_dir_all(&screenshots).expect("screenshots dir");

@@ -1,6 +1,6 @@
-//! A generated project's backend served on 127.0.0.1 by its production server (granian, as
-//! backend/Dockerfile.prod and scripts/dev run it), from its `.venv` (run `uv sync` in
-//! `backend/` first).
+//! A generated project's backend served on 127.0.0.1 by its production server (granian for the
+//! Quart flavour, gunicorn with `gunicorn.conf.py` for the Flask one, as backend/Dockerfile.prod
+//! and scripts/dev run them), from its `.venv` (run `uv sync` in `backend/` first).
 
 use std::path::Path;
 use std::time::Duration;
@@ -17,37 +17,56 @@ impl ApiServer {
     /// Serve `backend_dir` with `env` (on top of a clean environment) and wait for /health to
     /// answer (200 or 503).
     pub fn start(backend_dir: &Path, env: &[(&str, &str)], log_dir: &Path) -> ApiServer {
-        let granian = backend_dir.join(".venv/bin/granian");
+        let flask = backend_dir.join("gunicorn.conf.py").exists();
+        let (name, server) = if flask {
+            ("gunicorn", backend_dir.join(".venv/bin/gunicorn"))
+        } else {
+            ("granian", backend_dir.join(".venv/bin/granian"))
+        };
         assert!(
-            granian.exists(),
+            server.exists(),
             "{} is missing: run `uv sync` in backend/ first",
-            granian.display()
+            server.display()
         );
         let port = free_port();
         let port_arg = port.to_string();
-        let mut cmd = clean_command(&granian);
-        cmd.args([
-            "--interface",
-            "asgi",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            &port_arg,
-            "--access-log",
-            "app.asgi:app",
-        ])
-        .current_dir(backend_dir)
-        .envs(env.iter().copied());
-        let mut server = Background::spawn("granian", cmd, log_dir);
+        let bind = format!("127.0.0.1:{port}");
+        let mut cmd = clean_command(&server);
+        if flask {
+            cmd.args([
+                "--config",
+                "gunicorn.conf.py",
+                "--bind",
+                &bind,
+                "app.wsgi:app",
+            ]);
+        } else {
+            cmd.args([
+                "--interface",
+                "asgi",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                &port_arg,
+                "--access-log",
+                "app.asgi:app",
+            ]);
+        }
+        cmd.current_dir(backend_dir).envs(env.iter().copied());
+        let mut server = Background::spawn(name, cmd, log_dir);
         let url = format!("http://127.0.0.1:{port}/health");
-        wait_until("granian to serve /health", Duration::from_secs(30), || {
-            server.assert_running();
-            let response = http::get(&url)?;
-            match response.status {
-                200 | 503 => Ok(()),
-                other => Err(format!("status {other}")),
-            }
-        });
+        wait_until(
+            &format!("{name} to serve /health"),
+            Duration::from_secs(30),
+            || {
+                server.assert_running();
+                let response = http::get(&url)?;
+                match response.status {
+                    200 | 503 => Ok(()),
+                    other => Err(format!("status {other}")),
+                }
+            },
+        );
         ApiServer { port, server }
     }
 

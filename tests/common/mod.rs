@@ -16,6 +16,7 @@ pub mod postgres;
 pub mod process;
 pub mod project;
 pub mod redis;
+pub mod sse;
 pub mod ws;
 
 use std::net::TcpListener;

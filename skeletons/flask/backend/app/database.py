@@ -30,7 +30,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import Connection, DateTime, Engine, MetaData, create_engine, event, text
 from sqlalchemy.engine import Dialect, make_url
-from sqlalchemy.exc import DisconnectionError, InvalidatePoolError, OperationalError
+from sqlalchemy.exc import DisconnectionError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -143,8 +143,10 @@ class Database:
         kwargs: dict[str, Any] = {"echo": echo}
         if url.startswith("postgresql"):
             # A fixed pool: requests beyond POOL_SIZE wait for a connection (a cheap greenlet
-            # wait under gevent); every checkout is pinged (`_install_postgresql_ping`).
-            kwargs |= {"pool_size": POOL_SIZE, "max_overflow": 0, "pool_timeout": 30}
+            # wait under gevent).
+            # Every checkout is pinged (SQLAlchemy's pre-ping: one `SELECT 1` in autocommit), so the
+            # pool recovers by itself after a server restart.
+            kwargs |= {"pool_size": POOL_SIZE, "max_overflow": 0, "pool_timeout": 30, "pool_pre_ping": True}
         self.url = url
         # PostgreSQL: the pool's slots, taken first come first served (see `_slot`).
         self._slots = threading.BoundedSemaphore(POOL_SIZE) if url.startswith("postgresql") else None
@@ -161,8 +163,6 @@ class Database:
         )
         if self.is_sqlite:
             self._install_sqlite_hooks()
-        else:
-            _install_postgresql_ping(self.engine)
 
     def _install_sqlite_hooks(self) -> None:
         path = self.sqlite_path
@@ -313,32 +313,6 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
-
-
-def _install_postgresql_ping(engine: Engine) -> None:
-    """Ping every pooled connection on checkout with one round trip; on failure reconnect.
-
-    A failed ping invalidates the whole pool (a restart broke every connection, not just this
-    one), and the pool connects afresh for this checkout: the request does not fail. A
-    connection just opened is not pinged.
-    """
-
-    @event.listens_for(engine, "connect")
-    def on_connect(dbapi_connection: Any, record: Any) -> None:
-        record.info["fresh"] = True
-
-    @event.listens_for(engine, "checkout")
-    def on_checkout(dbapi_connection: Any, record: Any, proxy: Any) -> None:
-        if record.info.pop("fresh", False):
-            return
-        try:
-            cursor = dbapi_connection.cursor()
-            try:
-                cursor.execute("SELECT 1")
-            finally:
-                cursor.close()
-        except Exception as exc:
-            raise InvalidatePoolError(f"the connection failed its ping: {exc!r}") from exc
 
 
 def _sqlite_write_probe(conn: Connection) -> None:

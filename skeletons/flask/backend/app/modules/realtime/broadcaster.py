@@ -190,7 +190,8 @@ class RedisBroadcaster(Broadcaster):
             try:
                 pubsub.psubscribe(self.prefix + "*")
                 while not self._stopping.is_set():
-                    msg = pubsub.get_message(timeout=1.0)
+                    # A short poll, so `stop()` returns quickly (each app of the tests stops one).
+                    msg = pubsub.get_message(timeout=0.2)
                     if msg is None:
                         continue
                     if msg["type"] == "psubscribe":
