@@ -171,12 +171,13 @@ fn resource(ctx: &Ctx, args: ResourceArgs) -> CmdResult {
     }
 
     let (down_revision, revision_number) = alembic_head(&backend.join("migrations/versions"))?;
-    let sessions = next_sessions(&root.join("sessions"), !args.no_frontend)?;
+    let frontend = !args.no_frontend && root.join(&config.paths.frontend).is_dir();
+    let sessions = next_sessions(&root.join("sessions"), frontend)?;
     let entry = ResourceEntry {
         name: args.name.clone(),
         plural: plural.clone(),
         fields: fields.iter().map(Field::spec).collect(),
-        frontend: !args.no_frontend && root.join(&config.paths.frontend).is_dir(),
+        frontend,
         revision: format!("{revision_number:04}_{plural}"),
         down_revision,
         sessions,
