@@ -2,5 +2,6 @@
 //! re-embed the tree) whenever anything below it changes.
 fn main() {
     println!("cargo:rerun-if-changed=skeletons");
+    println!("cargo:rerun-if-changed=sessions");
     println!("cargo:rerun-if-changed=build.rs");
 }

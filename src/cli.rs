@@ -38,6 +38,11 @@ pub struct GlobalArgs {
 pub enum Command {
     /// Scaffold a complete project (backend, frontend, deploy files, sessions).
     New(commands::new::NewArgs),
+    /// Grow a project made by `fsi new`: `fsi add resource book --field title:str …`.
+    #[command(subcommand)]
+    Add(commands::add::AddCommand),
+    /// Bring the project up to this fsi's skeletons (3-way merge; your edits are kept).
+    Update(commands::update::UpdateArgs),
     /// Generate TypeScript types and Zod schemas from the Pydantic DTOs (or check for drift).
     Types(commands::types::TypesArgs),
     /// Inspect session plans: list, show, graph, validate.

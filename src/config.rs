@@ -30,6 +30,9 @@ pub struct Config {
     pub services: BTreeMap<String, crate::services::ServiceSpec>,
     /// How CI workflows (the generated `ci.yml`, `fsi ci github`) get fsi.
     pub ci: CiSection,
+    /// The resources `fsi add resource` added, in order (`fsi update` renders them again).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub resources: Vec<crate::scaffold::ResourceEntry>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]

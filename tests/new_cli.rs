@@ -18,11 +18,14 @@ fn dry_run_lists_the_plan_and_writes_nothing() {
         .unwrap();
     assert!(out.status.success(), "{out:?}");
     let stdout = String::from_utf8(out.stdout).unwrap();
-    assert!(stdout.lines().any(|l| l.ends_with(" fsi.toml")), "{stdout}");
+    // A unified diff against nothing: every file is new.
     assert!(
-        stdout.lines().any(|l| l.ends_with(" docs/PROGRESS.md")),
+        stdout.contains("--- /dev/null\n+++ b/fsi.toml\n@@ -0,0 +1,"),
         "{stdout}"
     );
+    assert!(stdout.contains("+++ b/docs/PROGRESS.md\n"), "{stdout}");
+    assert!(stdout.contains("\n+[answers]\n"), "{stdout}");
+    assert!(!stdout.contains('\x1b'), "no colour without a terminal");
     assert!(!dir.path().join("shop").exists());
 }
 

@@ -1,12 +1,14 @@
 //! One module per subcommand: resolve settings (args + fsi.toml + env), call the engines, decide
 //! what to print and which exit status to return.
 
+pub mod add;
 pub mod builtin;
 pub mod ci;
 pub mod new;
 pub mod run;
 pub mod sessions;
 pub mod types;
+pub mod update;
 pub mod verify;
 
 use std::path::PathBuf;
@@ -45,6 +47,8 @@ pub fn dispatch(cli: Cli, ui: &Ui) -> CmdResult {
     };
     match cli.command {
         Command::New(args) => new::run(&ctx, args),
+        Command::Add(cmd) => add::run(&ctx, cmd),
+        Command::Update(args) => update::run(&ctx, args),
         Command::Types(args) => types::run(&ctx, args),
         Command::Sessions(cmd) => sessions::run(&ctx, cmd),
         Command::Plan(args) => sessions::plan(&ctx, args),

@@ -3,9 +3,8 @@
 use std::path::{Path, PathBuf};
 
 use super::Ctx;
-use crate::config::{CONFIG_FILE, Config, ProjectSection};
 use crate::error::{CmdResult, CommandError, ExitStatus};
-use crate::scaffold::{self, Answers, Database, Existing, Names, PlannedFile, Request};
+use crate::scaffold::{self, Answers, Database, Existing, Names, Request};
 
 #[derive(Debug, clap::Args)]
 pub struct NewArgs {
@@ -108,16 +107,23 @@ pub fn run(ctx: &Ctx, args: NewArgs) -> CmdResult {
         jwt_secret: scaffold::new_secret(),
     };
     let mut plan = scaffold::plan(&request)?;
-    plan.insert(config_file(&names, &answers));
+    plan.insert(scaffold::config_file(&names, &answers));
 
     interrupted()?;
     if args.dry_run {
-        for f in &plan.files {
-            let mode = if f.executable { "x" } else { " " };
-            ui.out(format!("{mode} {}", f.path));
-        }
+        // Against what is there: nothing for a new directory, the current files with --force.
+        let changes: Vec<scaffold::diff::Change> = plan
+            .files
+            .iter()
+            .map(|f| scaffold::diff::Change {
+                path: f.path.clone(),
+                old: std::fs::read(target.join(&f.path)).ok(),
+                new: Some(f.contents.clone()),
+            })
+            .collect();
+        super::update::print_diff(ui, &changes);
         ui.info(format!(
-            "{} files would be written to {}",
+            "{} files would be written to {}; nothing was written",
             plan.files.len(),
             target.display()
         ));
@@ -154,7 +160,7 @@ pub fn run(ctx: &Ctx, args: NewArgs) -> CmdResult {
             names.project_name,
             env!("CARGO_PKG_VERSION")
         );
-        Some(if fresh {
+        let hash = if fresh {
             // Everything in the staging directory is in memory too: commit from memory.
             let mut files = plan.git_files();
             if let Some(t) = &types {
@@ -167,7 +173,26 @@ pub fn run(ctx: &Ctx, args: NewArgs) -> CmdResult {
             scaffold::git_init_files(&staged.dir, &message, &files)?
         } else {
             scaffold::git_init(&staged.dir, &message)?
-        })
+        };
+        // What fsi rendered, as the base of later `fsi add` / `fsi update` merges.
+        let repo =
+            git2::Repository::open(&staged.dir).map_err(|source| scaffold::ScaffoldError::Git {
+                path: staged.dir.clone(),
+                source,
+            })?;
+        let files = scaffold::base::files_of(&repo, &plan).map_err(|source| {
+            scaffold::ScaffoldError::Git {
+                path: staged.dir.clone(),
+                source,
+            }
+        })?;
+        scaffold::base::record(
+            &staged.dir,
+            &files,
+            scaffold::base::BASE_REF,
+            &format!("fsi new (fsi {})", env!("CARGO_PKG_VERSION")),
+        )?;
+        Some(hash)
     } else {
         None
     };
@@ -250,56 +275,6 @@ fn generate_types(root: &Path, fresh: bool) -> Result<TypesDone, CommandError> {
         out_dir: project.config.types.out_dir.display().to_string(),
         warnings: generated.warnings.iter().map(|w| w.to_string()).collect(),
     })
-}
-
-/// The generated project's fsi.toml: its name, the answers, and every engine's defaults written
-/// out so that they are visible and editable.
-fn config_file(names: &Names, answers: &Answers) -> PlannedFile {
-    let mut config = Config {
-        project: ProjectSection {
-            name: names.project_name.clone(),
-            fsi_version: env!("CARGO_PKG_VERSION").to_string(),
-        },
-        answers: answers.clone(),
-        ..Config::default()
-    };
-    config
-        .vars
-        .insert("PROJECT".into(), names.project_upper.clone());
-    config
-        .vars
-        .insert("project".into(), names.project_slug.clone());
-    config.vars.insert("entity".into(), "items".into());
-    config.vars.insert("Entity".into(), "Item".into());
-    config.sessions.progress_file = Some("docs/PROGRESS.md".into());
-    config.sessions.session_file = "docs/SESSION.md".into();
-    // The backend as the sessions' gates and checks need it: started before a session that
-    // names it, stopped after. `fsi run --port backend=0` picks a free port instead.
-    config.services.insert(
-        "backend".into(),
-        crate::services::ServiceSpec {
-            // Self-contained, so that a session also works on a fresh CI runner: install (a no-op
-            // when up to date), migrate, serve.
-            command: "uv run --quiet alembic upgrade head && exec uv run --quiet granian --interface asgi --host 127.0.0.1 --port {port} app.asgi:app".into(),
-            cwd: Some("backend".into()),
-            port: Some(5000),
-            ready: Some("http://127.0.0.1:{port}/health".into()),
-            ready_timeout: Some("90s".into()),
-            log: Some(".fsi/logs/backend.log".into()),
-            ..Default::default()
-        },
-    );
-    let body = format!(
-        "# fsi project configuration: the answers given to `fsi new` and the settings of\n\
-         # `fsi types`, `fsi run` and `fsi verify`. See docs/cli.md of fsi for every key.\n\n{}",
-        config.to_toml()
-    );
-    PlannedFile {
-        path: CONFIG_FILE.to_string(),
-        contents: body.into_bytes(),
-        executable: false,
-        source: "(generated)".to_string(),
-    }
 }
 
 fn display_rel(base: &Path, p: &Path) -> String {

@@ -4,9 +4,13 @@
 //! the all-feature-combinations test need no disk), [`write`] puts a plan on disk all-or-nothing,
 //! and [`git_init`] makes the first commit. Nothing here prints or prompts.
 
+pub mod base;
+pub mod diff;
 mod gates;
 mod git;
+pub mod merge;
 mod render;
+pub mod resource;
 
 use std::path::{Path, PathBuf};
 
@@ -16,9 +20,14 @@ use serde::{Deserialize, Serialize};
 pub use gates::{Condition, Gate};
 pub use git::{GitFile, git_init, git_init_files};
 pub use render::ScaffoldError;
+pub use resource::{Field, FieldKind, Insert, Resource, ResourceEntry, ResourceSessions};
 
 /// The skeleton tree, embedded at build time (build.rs re-runs when files are added).
 pub static SKELETONS: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/skeletons");
+
+/// The plan library: the session plans `fsi new` ships (`project/`) and the per-resource plans
+/// `fsi add resource` renders (`resource/`).
+pub static SESSIONS: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/sessions");
 
 /// The database a generated project uses by default in development.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, clap::ValueEnum)]
@@ -245,9 +254,25 @@ impl Plan {
     }
 }
 
-/// Render the embedded skeletons for a request.
+/// Render the embedded skeletons for a request: `skeletons/project/` and the shipped session
+/// plans of the plan library (`sessions/project/`, written to the project's `sessions/`).
 pub fn plan(request: &Request) -> Result<Plan, ScaffoldError> {
-    plan_from(&SKELETONS, request)
+    let mut plan = plan_from(&SKELETONS, request)?;
+    let renderer = render::Renderer::new(request);
+    let sessions = SESSIONS
+        .get_dir("project")
+        .ok_or(ScaffoldError::NoProjectDir)?;
+    for file in render_tree(
+        &renderer,
+        sessions,
+        "sessions/project",
+        "sessions",
+        None,
+        &|_| true,
+    )? {
+        plan.insert(file);
+    }
+    Ok(plan)
 }
 
 /// Render a skeleton tree (the embedded one, or a test fixture) for a request.
@@ -256,24 +281,44 @@ pub fn plan_from(skeletons: &Dir<'_>, request: &Request) -> Result<Plan, Scaffol
     let project = skeletons
         .get_dir("project")
         .ok_or(ScaffoldError::NoProjectDir)?;
-    let mut sources = Vec::new();
-    collect_files(project, &mut sources);
-    sources.sort_by(|a, b| a.path().cmp(b.path()));
-
     let renderer = render::Renderer::new(request);
+    let files = render_tree(&renderer, project, "skeletons/project", "", None, &|rel| {
+        gates::allowed(&gates, rel, &request.answers)
+    })?;
+    Ok(Plan { files })
+}
+
+/// Render every file below `dir` (whose embedded path starts with the first component of
+/// `source_root`) into project paths under `out_prefix`. `.jinja` files are rendered (with `r`
+/// when a resource is given) and left out when they render empty; files named `_*` are
+/// templates' helpers, never written; `keep` decides on the path relative to `dir`.
+fn render_tree(
+    renderer: &render::Renderer,
+    dir: &Dir<'_>,
+    source_root: &str,
+    out_prefix: &str,
+    resource: Option<&resource::Resource>,
+    keep: &dyn Fn(&str) -> bool,
+) -> Result<Vec<PlannedFile>, ScaffoldError> {
+    let mut sources = Vec::new();
+    collect_files(dir, &mut sources);
+    sources.sort_by(|a, b| a.path().cmp(b.path()));
+    let ctx = resource.map(resource::Resource::context);
     let mut files = Vec::with_capacity(sources.len());
     for file in sources {
         let rel = file
             .path()
-            .strip_prefix("project")
-            .expect("files live under project/");
+            .strip_prefix(dir.path())
+            .expect("files live under their directory");
         let rel = rel.to_string_lossy().replace('\\', "/");
-        if !gates::allowed(&gates, &rel, &request.answers) {
+        let base_name = rel.rsplit('/').next().unwrap_or(&rel);
+        if base_name.starts_with('_') || !keep(&rel) {
             continue;
         }
-        let (out_path, contents) = match rel.strip_suffix(".jinja") {
+        let source = format!("{source_root}/{rel}");
+        let (out_rel, contents) = match rel.strip_suffix(".jinja") {
             Some(stripped) => {
-                let rendered = renderer.render(&format!("project/{rel}"), file.contents())?;
+                let rendered = renderer.render_with(&source, file.contents(), ctx.as_ref())?;
                 if rendered.trim().is_empty() {
                     continue;
                 }
@@ -281,16 +326,193 @@ pub fn plan_from(skeletons: &Dir<'_>, request: &Request) -> Result<Plan, Scaffol
             }
             None => (rel.clone(), file.contents().to_vec()),
         };
+        let out_rel = match resource {
+            Some(r) => r.fill_path(&out_rel),
+            None => out_rel,
+        };
         let executable = contents.starts_with(b"#!");
         files.push(PlannedFile {
-            path: out_path,
+            path: if out_prefix.is_empty() {
+                out_rel
+            } else {
+                format!("{out_prefix}/{out_rel}")
+            },
             contents,
             executable,
-            source: format!("skeletons/project/{rel}"),
+            source,
         });
     }
     files.sort_by(|a, b| a.path.cmp(&b.path));
-    Ok(Plan { files })
+    Ok(files)
+}
+
+/// What one resource adds to a project: new files, and lines inserted at anchors of existing
+/// files.
+#[derive(Debug, Clone, Default)]
+pub struct ResourcePlan {
+    pub files: Vec<PlannedFile>,
+    pub inserts: Vec<Insert>,
+}
+
+/// Render `skeletons/resource/` and the plan library's `sessions/resource/` for one resource.
+pub fn plan_resource(
+    request: &Request,
+    resource: &Resource,
+) -> Result<ResourcePlan, ScaffoldError> {
+    let renderer = render::Renderer::new(request);
+    let bad = |message: String| ScaffoldError::BadResourceTemplate { message };
+    let dir = SKELETONS
+        .get_dir("resource")
+        .ok_or_else(|| bad("the embedded skeletons have no resource/ directory".into()))?;
+    let frontend = resource.entry.frontend;
+    let mut files = render_tree(
+        &renderer,
+        dir,
+        "skeletons/resource",
+        "",
+        Some(resource),
+        &|rel| frontend || !rel.starts_with("frontend/"),
+    )?;
+    if let Some(sessions) = SESSIONS.get_dir("resource") {
+        let ids = &resource.entry.sessions;
+        for mut f in render_tree(
+            &renderer,
+            sessions,
+            "sessions/resource",
+            "sessions",
+            Some(resource),
+            &|_| true,
+        )? {
+            let id = match f.path.as_str() {
+                "sessions/backend.xml" => Some(&ids.backend),
+                "sessions/frontend.xml" => ids.frontend.as_ref(),
+                other => {
+                    return Err(bad(format!(
+                        "unexpected plan {other} in sessions/resource/ (backend.xml.jinja and frontend.xml.jinja only)"
+                    )));
+                }
+            };
+            if let Some(id) = id {
+                f.path = format!("sessions/{id}.xml");
+                files.push(f);
+            }
+        }
+    }
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    let inserts = match dir.get_file("resource/_anchors.toml.jinja") {
+        None => Vec::new(),
+        Some(f) => {
+            let text = renderer.render_with(
+                "skeletons/resource/_anchors.toml.jinja",
+                f.contents(),
+                Some(&resource.context()),
+            )?;
+            let parsed: resource::Inserts = toml::from_str(&text).map_err(|e| {
+                bad(format!(
+                    "skeletons/resource/_anchors.toml.jinja renders invalid TOML: {e}"
+                ))
+            })?;
+            parsed.insert
+        }
+    };
+    Ok(ResourcePlan { files, inserts })
+}
+
+/// Add a resource's render to a project's: its files must be new, its anchors present.
+pub fn apply_resource(plan: &mut Plan, resource: &ResourcePlan) -> Result<(), ScaffoldError> {
+    for f in &resource.files {
+        if plan.get(&f.path).is_some() {
+            return Err(ScaffoldError::BadResourceTemplate {
+                message: format!(
+                    "{} is rendered twice (by {} and the project)",
+                    f.path, f.source
+                ),
+            });
+        }
+    }
+    for insert in &resource.inserts {
+        let Some(file) = plan.files.iter_mut().find(|f| f.path == insert.file) else {
+            return Err(ScaffoldError::AnchorFileMissing {
+                file: insert.file.clone(),
+                anchor: insert.anchor.clone(),
+            });
+        };
+        let text = String::from_utf8_lossy(&file.contents);
+        let updated =
+            resource::apply_insert(&text, insert).ok_or_else(|| ScaffoldError::AnchorMissing {
+                file: insert.file.clone(),
+                anchor: insert.anchor.clone(),
+            })?;
+        file.contents = updated.into_bytes();
+    }
+    for f in &resource.files {
+        plan.insert(f.clone());
+    }
+    Ok(())
+}
+
+/// Everything fsi renders for a project: the skeletons for its answers, fsi.toml, and each
+/// resource added since, in order. `fsi update` merges this with the working tree.
+pub fn plan_project(request: &Request, resources: &[Resource]) -> Result<Plan, ScaffoldError> {
+    let mut plan = plan(request)?;
+    let mut config = config_file(&request.names, &request.answers);
+    for r in resources {
+        apply_resource(&mut plan, &plan_resource(request, r)?)?;
+        config.contents.extend_from_slice(r.toml().as_bytes());
+    }
+    plan.insert(config);
+    Ok(plan)
+}
+
+/// The generated project's fsi.toml: its name, the answers, and every engine's defaults written
+/// out so that they are visible and editable.
+pub fn config_file(names: &Names, answers: &Answers) -> PlannedFile {
+    use crate::config::{CONFIG_FILE, Config, ProjectSection};
+    let mut config = Config {
+        project: ProjectSection {
+            name: names.project_name.clone(),
+            fsi_version: env!("CARGO_PKG_VERSION").to_string(),
+        },
+        answers: answers.clone(),
+        ..Config::default()
+    };
+    config
+        .vars
+        .insert("PROJECT".into(), names.project_upper.clone());
+    config
+        .vars
+        .insert("project".into(), names.project_slug.clone());
+    config.vars.insert("entity".into(), "items".into());
+    config.vars.insert("Entity".into(), "Item".into());
+    config.sessions.progress_file = Some("docs/PROGRESS.md".into());
+    config.sessions.session_file = "docs/SESSION.md".into();
+    // The backend as the sessions' gates and checks need it: started before a session that
+    // names it, stopped after. `fsi run --port backend=0` picks a free port instead.
+    config.services.insert(
+        "backend".into(),
+        crate::services::ServiceSpec {
+            // Self-contained, so that a session also works on a fresh CI runner: install (a no-op
+            // when up to date), migrate, serve.
+            command: "uv run --quiet alembic upgrade head && exec uv run --quiet granian --interface asgi --host 127.0.0.1 --port {port} app.asgi:app".into(),
+            cwd: Some("backend".into()),
+            port: Some(5000),
+            ready: Some("http://127.0.0.1:{port}/health".into()),
+            ready_timeout: Some("90s".into()),
+            log: Some(".fsi/logs/backend.log".into()),
+            ..Default::default()
+        },
+    );
+    let body = format!(
+        "# fsi project configuration: the answers given to `fsi new` and the settings of\n\
+         # `fsi types`, `fsi run` and `fsi verify`. See docs/cli.md of fsi for every key.\n\n{}",
+        config.to_toml()
+    );
+    PlannedFile {
+        path: CONFIG_FILE.to_string(),
+        contents: body.into_bytes(),
+        executable: false,
+        source: "fsi.toml".into(),
+    }
 }
 
 fn collect_files<'a>(dir: &'a Dir<'a>, out: &mut Vec<&'a include_dir::File<'a>>) {

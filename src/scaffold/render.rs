@@ -62,6 +62,50 @@ pub enum ScaffoldError {
     #[diagnostic(code(fsi::new::gate))]
     BadGate { file: String, message: String },
 
+    /// `fsi add` / `fsi update` need an anchor line the user removed.
+    #[error("{file} has no line containing `fsi:anchor {anchor}`")]
+    #[diagnostic(
+        code(fsi::add::anchor),
+        help(
+            "fsi inserts the new resource's lines above that marker; put back a line containing `fsi:anchor {anchor}` (in a comment) where they belong, or add them by hand. Nothing was changed."
+        )
+    )]
+    AnchorMissing { file: String, anchor: String },
+
+    #[error("{file} is missing; fsi add needs it to insert the resource (anchor `{anchor}`)")]
+    #[diagnostic(
+        code(fsi::add::anchor_file),
+        help(
+            "restore the file (`git checkout -- {file}`) or add the resource by hand. Nothing was changed."
+        )
+    )]
+    AnchorFileMissing { file: String, anchor: String },
+
+    #[error("the resource `{name}` exists already: {why}")]
+    #[diagnostic(
+        code(fsi::add::exists),
+        help("nothing was changed; choose another name, or remove the existing one first")
+    )]
+    ResourceExists { name: String, why: String },
+
+    #[error("the working tree has changes: {}", .paths.join(", "))]
+    #[diagnostic(
+        code(fsi::dirty),
+        help(
+            "commit or stash them first, so that what fsi changes can be reviewed and undone on its own{extra}"
+        )
+    )]
+    Dirty { paths: Vec<String>, extra: String },
+
+    #[error("bad resource template: {message}")]
+    #[diagnostic(
+        code(fsi::add::template),
+        help(
+            "this is a bug in fsi's skeletons; every resource template is rendered by fsi's test suite"
+        )
+    )]
+    BadResourceTemplate { message: String },
+
     #[error("the embedded skeletons have no project/ directory")]
     #[diagnostic(code(fsi::new::skeletons))]
     NoProjectDir,
@@ -103,12 +147,16 @@ impl Classify for ScaffoldError {
     fn exit_status(&self) -> ExitStatus {
         match self {
             ScaffoldError::BadName { .. } | ScaffoldError::UnsafeName { .. } => ExitStatus::Invalid,
-            ScaffoldError::TargetNotEmpty { .. } | ScaffoldError::Obstructed { .. } => {
-                ExitStatus::Refused
-            }
+            ScaffoldError::TargetNotEmpty { .. }
+            | ScaffoldError::Obstructed { .. }
+            | ScaffoldError::AnchorMissing { .. }
+            | ScaffoldError::AnchorFileMissing { .. }
+            | ScaffoldError::ResourceExists { .. }
+            | ScaffoldError::Dirty { .. } => ExitStatus::Refused,
             ScaffoldError::Interrupted => ExitStatus::Interrupted,
             ScaffoldError::Template(_)
             | ScaffoldError::BadGate { .. }
+            | ScaffoldError::BadResourceTemplate { .. }
             | ScaffoldError::NoProjectDir
             | ScaffoldError::Io { .. }
             | ScaffoldError::Git { .. } => ExitStatus::Failure,
@@ -131,6 +179,12 @@ impl Renderer {
                 .build()
                 .expect("default delimiters are valid"),
         );
+        // `{% import "resource/_macros.jinja" as m %}`: names are relative to skeletons/.
+        env.set_loader(|name| {
+            Ok(super::SKELETONS
+                .get_file(name)
+                .map(|f| String::from_utf8_lossy(f.contents()).into_owned()))
+        });
         let a = &request.answers;
         let n = &request.names;
         let ctx = minijinja::context! {
@@ -154,7 +208,13 @@ impl Renderer {
         Renderer { env, ctx }
     }
 
-    pub(super) fn render(&self, name: &str, source: &[u8]) -> Result<String, ScaffoldError> {
+    /// Render with `r` (a resource's values) added to the project's context.
+    pub(super) fn render_with(
+        &self,
+        name: &str,
+        source: &[u8],
+        resource: Option<&minijinja::Value>,
+    ) -> Result<String, ScaffoldError> {
         let text = String::from_utf8_lossy(source).into_owned();
         let fail = |e: minijinja::Error| {
             let span = e
@@ -172,16 +232,21 @@ impl Renderer {
                     })
                 });
             ScaffoldError::Template(Box::new(TemplateError {
-                name: format!("skeletons/{name}"),
+                name: name.to_string(),
                 message: e
                     .detail()
                     .map(str::to_string)
                     .unwrap_or_else(|| e.kind().to_string()),
-                src: NamedSource::new(format!("skeletons/{name}"), text.clone()),
+                src: NamedSource::new(name, text.clone()),
                 span,
             }))
         };
         let tmpl = self.env.template_from_str(&text).map_err(fail)?;
-        tmpl.render(&self.ctx).map_err(fail)
+        match resource {
+            None => tmpl.render(&self.ctx).map_err(fail),
+            Some(r) => tmpl
+                .render(minijinja::context! { r => r, ..self.ctx.clone() })
+                .map_err(fail),
+        }
     }
 }
