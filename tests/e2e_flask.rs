@@ -177,6 +177,8 @@ fn flask_backend_runs_for_real() {
             ("DATABASE_URL", &app_url),
             ("REDIS_URL", &redis_url),
             ("WEB_CONCURRENCY", "2"),
+            // Every second use of a refresh token ends its login (no reload grace).
+            ("REFRESH_REUSE_GRACE_SECONDS", "0"),
         ],
         logs.path(),
     );

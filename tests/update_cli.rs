@@ -273,3 +273,38 @@ fn a_clone_without_the_base_ref_uses_the_scaffold_commit() {
     assert_eq!(out.status.code(), Some(0), "{}", combined(&out));
     assert!(combined(&out).contains("up to date"), "{}", combined(&out));
 }
+
+#[test]
+fn update_and_add_wait_for_no_one_while_another_fsi_holds_the_project() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = new_project(dir.path(), &[]);
+    let current = std::fs::read_to_string(root.join(FILE)).unwrap();
+    older_render(
+        &root,
+        FILE,
+        &current.replacen("GET /health", "GET /health (old)", 1),
+    );
+    // Another fsi (say `fsi run`) holds the project lock.
+    std::fs::create_dir_all(root.join(".fsi")).unwrap();
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(root.join(".fsi/lock"))
+        .unwrap();
+    let held = nix::fcntl::Flock::lock(file, nix::fcntl::FlockArg::LockExclusiveNonblock).unwrap();
+    let before = head(&root);
+    let out = update(&root, &[]);
+    assert_eq!(out.status.code(), Some(3), "{}", combined(&out));
+    assert!(combined(&out).contains("another fsi"), "{}", combined(&out));
+    let mut add = fsi();
+    add.current_dir(&root)
+        .args(["add", "resource", "book", "--field", "title:str"]);
+    let added = common::run(&mut add);
+    assert_eq!(added.status.code(), Some(3), "{}", combined(&added));
+    assert_eq!(head(&root), before);
+    assert_eq!(status(&root), "");
+    drop(held);
+    let out = update(&root, &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", combined(&out));
+}

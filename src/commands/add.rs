@@ -71,6 +71,37 @@ pub(super) fn generated_project(ctx: &Ctx) -> Result<Project, CommandError> {
     Ok(project)
 }
 
+/// Take the project lock (as `fsi run` does: one command changes a project at a time) and make
+/// Ctrl-C / SIGTERM only ask to stop: before the writes fsi stops with nothing changed (130);
+/// once they have begun it finishes (types, base, commit take milliseconds) rather than leave
+/// a half-done change.
+pub(super) fn guard(
+    project: &Project,
+) -> Result<(crate::session::lock::ProjectLock, crate::exec::Cancel), CommandError> {
+    let lock = crate::session::lock::acquire(
+        &project.root.join(&project.config.sessions.state_dir),
+        crate::session::lock::Wait::No,
+    )?;
+    let cancel = crate::exec::Cancel::new();
+    cancel.install_flag_handlers().map_err(|e| {
+        CommandError::msg(
+            ExitStatus::Failure,
+            format!("cannot install signal handlers: {e}"),
+        )
+    })?;
+    Ok((lock, cancel))
+}
+
+pub(super) fn stop_if_cancelled(cancel: &crate::exec::Cancel) -> Result<(), CommandError> {
+    if cancel.is_cancelled() {
+        return Err(CommandError::msg(
+            ExitStatus::Interrupted,
+            "interrupted; nothing was changed",
+        ));
+    }
+    Ok(())
+}
+
 /// The request that renders this project again (the secret only ever goes to the git-ignored
 /// `.env`, which add and update never write).
 pub(super) fn request_for(project: &Project) -> Result<Request, CommandError> {
@@ -111,6 +142,11 @@ fn resource(ctx: &Ctx, args: ResourceArgs) -> CmdResult {
     }
     let root = project.root.clone();
     let config = &project.config;
+    let guarded = if args.dry_run {
+        None
+    } else {
+        Some(guard(&project)?)
+    };
     if let Some(existing) = config.resources.iter().find(|r| {
         [&r.name, &r.plural]
             .iter()
@@ -147,12 +183,13 @@ fn resource(ctx: &Ctx, args: ResourceArgs) -> CmdResult {
     }
 
     let (down_revision, revision_number) = alembic_head(&backend.join("migrations/versions"))?;
-    let sessions = next_sessions(&root.join("sessions"), !args.no_frontend)?;
+    let frontend = !args.no_frontend && root.join(&config.paths.frontend).is_dir();
+    let sessions = next_sessions(&root.join("sessions"), frontend)?;
     let entry = ResourceEntry {
         name: args.name.clone(),
         plural: plural.clone(),
         fields: fields.iter().map(Field::spec).collect(),
-        frontend: !args.no_frontend && root.join(&config.paths.frontend).is_dir(),
+        frontend,
         revision: format!("{revision_number:04}_{plural}"),
         down_revision,
         sessions,
@@ -234,6 +271,9 @@ fn resource(ctx: &Ctx, args: ResourceArgs) -> CmdResult {
     }
 
     // Act: all files or none.
+    if let Some((_, cancel)) = &guarded {
+        stop_if_cancelled(cancel)?;
+    }
     let executable: BTreeMap<&str, bool> = rendered
         .files
         .iter()

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use super::Ctx;
-use super::add::{generated_project, request_for};
+use super::add::{generated_project, guard, request_for, stop_if_cancelled};
 use crate::config::Project;
 use crate::error::{CmdResult, CommandError, ExitStatus};
 use crate::scaffold::{
@@ -49,6 +49,11 @@ pub fn run(ctx: &Ctx, args: UpdateArgs) -> CmdResult {
             ),
         )
     })?;
+    let guarded = if args.dry_run {
+        None
+    } else {
+        Some(guard(&project)?)
+    };
     let pending = base::target(&root, base::PENDING_REF)?;
     if args.abort {
         return abort(ui, &root, &repo, pending);
@@ -157,6 +162,9 @@ pub fn run(ctx: &Ctx, args: UpdateArgs) -> CmdResult {
         return Ok(ExitStatus::Success);
     }
 
+    if let Some((_, cancel)) = &guarded {
+        stop_if_cancelled(cancel)?;
+    }
     let exec: BTreeMap<&str, bool> = m
         .actions
         .iter()

@@ -452,8 +452,11 @@ fn render_tree(
             .expect("files live under their directory");
         let rel = rel.to_string_lossy().replace('\\', "/");
         let base_name = rel.rsplit('/').next().unwrap_or(&rel);
-        // `_macros.jinja` is a helper; `__init__.py` is a Python package marker, written.
-        let helper = base_name.starts_with('_') && !base_name.starts_with("__");
+        // In skeletons/resource/, `_macros.jinja` and `_anchors.toml.jinja` are helpers, never
+        // written; `__init__.py` and placeholders (`__plural__.ts`, `__revision__.py`) are files.
+        // The project tree has no such helpers (its `scripts/_common.sh` is a real file).
+        let helper =
+            resource.is_some() && base_name.starts_with('_') && !base_name.starts_with("__");
         if helper || !keep(&rel) {
             continue;
         }
