@@ -51,7 +51,8 @@ fn new_writes_config_and_commits_then_refuses_a_second_time() {
         .parse()
         .unwrap();
     assert_eq!(config["project"]["name"].as_str(), Some("shop"));
-    assert_eq!(config["answers"]["realtime"].as_bool(), Some(false));
+    assert_eq!(config["answers"]["realtime"].as_str(), Some("none"));
+    assert_eq!(config["answers"]["backend"].as_str(), Some("quart"));
     assert_eq!(config["answers"]["database"].as_str(), Some("postgresql"));
     assert_eq!(config["vars"]["PROJECT"].as_str(), Some("SHOP"));
 
@@ -228,4 +229,105 @@ fn names_that_need_quoting_are_refused_and_next_is_shell_quoted() {
         ["cd", "work dir/shop"],
         "{next}"
     );
+}
+
+#[test]
+fn backend_and_realtime_choices_and_their_contradictions() {
+    let dir = tempfile::tempdir().unwrap();
+    // Flask defaults to Server-Sent Events and serves with gunicorn.
+    let ok = fsi()
+        .current_dir(dir.path())
+        .args([
+            "new",
+            "flasky",
+            "--yes",
+            "--backend",
+            "flask",
+            "--no-git",
+            "--no-types",
+        ])
+        .output()
+        .unwrap();
+    assert!(ok.status.success(), "{ok:?}");
+    let root = dir.path().join("flasky");
+    let config: toml::Table = std::fs::read_to_string(root.join("fsi.toml"))
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_eq!(config["answers"]["backend"].as_str(), Some("flask"));
+    assert_eq!(config["answers"]["realtime"].as_str(), Some("sse"));
+    let command = config["services"]["backend"]["command"].as_str().unwrap();
+    assert!(
+        command.contains("gunicorn --config gunicorn.conf.py"),
+        "{command}"
+    );
+    assert!(command.contains("app.wsgi:app"), "{command}");
+    assert!(root.join("backend/app/wsgi.py").is_file());
+    assert!(
+        root.join("backend/app/modules/realtime/tickets.py")
+            .is_file()
+    );
+    assert!(!root.join("backend/app/asgi.py").exists());
+    let hook = std::fs::read_to_string(root.join("frontend/src/hooks/useItemUpdates.ts")).unwrap();
+    assert!(hook.contains("new EventSource("), "the SSE hook");
+    let vite = std::fs::read_to_string(root.join("frontend/vite.config.ts")).unwrap();
+    assert!(vite.contains("'/sse'") && !vite.contains("'/ws'"), "{vite}");
+
+    // Contradictions are usage errors that say why, before anything is written.
+    for (args, why) in [
+        (
+            &["--backend", "flask", "--realtime", "websocket"][..],
+            "WebSocket",
+        ),
+        (
+            &["--backend", "quart", "--realtime", "sse"][..],
+            "not yet available",
+        ),
+    ] {
+        let out = fsi()
+            .current_dir(dir.path())
+            .args(["new", "nope", "--yes"])
+            .args(args)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {out:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(why), "{args:?}: {stderr}");
+        assert!(!dir.path().join("nope").exists());
+    }
+    let both = fsi()
+        .current_dir(dir.path())
+        .args(["new", "nope", "--yes", "--no-realtime", "--realtime", "sse"])
+        .output()
+        .unwrap();
+    assert_eq!(both.status.code(), Some(2), "{both:?}");
+}
+
+#[test]
+fn fsi_add_resource_refuses_a_flask_project() {
+    let dir = tempfile::tempdir().unwrap();
+    let ok = fsi()
+        .current_dir(dir.path())
+        .args(["new", "flasky", "--yes", "--backend", "flask", "--no-types"])
+        .output()
+        .unwrap();
+    assert!(ok.status.success(), "{ok:?}");
+    let root = dir.path().join("flasky");
+    let before = std::fs::read_to_string(root.join("fsi.toml")).unwrap();
+    let out = fsi()
+        .current_dir(&root)
+        .args(["add", "resource", "book", "--field", "title:str"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("not yet available for the Flask flavour"),
+        "{stderr}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(root.join("fsi.toml")).unwrap(),
+        before
+    );
+    assert!(!root.join("backend/app/modules/books").exists());
 }

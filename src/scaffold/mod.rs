@@ -885,3 +885,45 @@ pub fn new_secret() -> String {
     getrandom::fill(&mut bytes).expect("the OS random source works");
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn answers_read_the_old_realtime_boolean_and_write_strings() {
+        let old: Answers = toml::from_str("realtime = true\nauth = false").unwrap();
+        assert_eq!(old.realtime, Realtime::Websocket);
+        assert_eq!(old.backend, Backend::Quart);
+        let off: Answers = toml::from_str("realtime = false").unwrap();
+        assert_eq!(off.realtime, Realtime::None);
+        let flask: Answers = toml::from_str("backend = \"flask\"\nrealtime = \"sse\"").unwrap();
+        assert_eq!(
+            (flask.backend, flask.realtime),
+            (Backend::Flask, Realtime::Sse)
+        );
+        assert!(toml::from_str::<Answers>("realtime = \"carrier-pigeon\"").is_err());
+        let written = toml::to_string(&flask).unwrap();
+        assert!(written.contains("realtime = \"sse\""), "{written}");
+        assert!(written.contains("backend = \"flask\""), "{written}");
+    }
+
+    #[test]
+    fn every_combination_is_valid_and_both_backends_are_covered() {
+        let all = Answers::all_combinations();
+        assert!(all.iter().all(|a| a.check().is_ok()));
+        assert_eq!(
+            all.len(),
+            32,
+            "quart × {{websocket, none}} and flask × {{sse, none}}, 8 each"
+        );
+        assert!(
+            all.iter()
+                .any(|a| a.backend == Backend::Flask && a.realtime == Realtime::Sse)
+        );
+        assert!(
+            !all.iter()
+                .any(|a| a.backend == Backend::Flask && a.realtime == Realtime::Websocket)
+        );
+    }
+}
