@@ -95,25 +95,37 @@ describe('useItemUpdates (Server-Sent Events)', () => {
     expect(FakeEventSource.latest().url).toBe('/sse/items/42?ticket=ticket-1');
   });
 
-  it('reconnects with a new ticket and the last event id after a failure, then resyncs', async () => {
+  it('reopens a stream that ended after a while at once, with a new ticket and the last event id, then resyncs', async () => {
     const fetchMock = ticketServer();
     const { result, onResync } = setup();
     const first = await openStream();
     act(() => first.serverEvent('item.created', { type: 'item.created', data: makeItem({ id: 1 }) }, '200'));
+    await act(() => vi.advanceTimersByTimeAsync(5_000)); // open for a while (its token then expires)
 
     act(() => first.serverError());
     expect(first.readyState).toBe(FakeEventSource.CLOSED); // EventSource's own retry would reuse the ticket
-    expect(result.current.status).toBe('reconnecting');
-    await act(() => vi.advanceTimersByTimeAsync(999));
-    expect(FakeEventSource.instances).toHaveLength(1);
-    await act(() => vi.advanceTimersByTimeAsync(1));
+    await flush();
     const second = FakeEventSource.latest();
     expect(second).not.toBe(first);
     expect(second.url).toBe('/sse/items?ticket=ticket-2&last_event_id=200');
     expect(fetchMock).toHaveBeenCalledTimes(2);
+    expect(result.current.status).toBe('reconnecting');
     act(() => second.serverOpen());
     expect(result.current.status).toBe('open');
     expect(onResync).toHaveBeenCalledTimes(1);
+  });
+
+  it('backs off when a stream ends right after opening', async () => {
+    ticketServer();
+    setup();
+    const first = await openStream();
+    act(() => first.serverError());
+    await flush();
+    expect(FakeEventSource.instances).toHaveLength(1);
+    await act(() => vi.advanceTimersByTimeAsync(999));
+    expect(FakeEventSource.instances).toHaveLength(1);
+    await act(() => vi.advanceTimersByTimeAsync(1));
+    expect(FakeEventSource.instances).toHaveLength(2);
   });
 
   it('backs off exponentially while the stream keeps failing', async () => {

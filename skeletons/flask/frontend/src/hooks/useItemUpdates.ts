@@ -29,6 +29,9 @@ export interface UseItemUpdatesOptions {
 
 export const EVENT_TYPES = ['item.created', 'item.updated', 'item.deleted'] as const;
 
+/** A stream open at least this long (ms) that ends is reopened at once; a shorter one backs off. */
+export const MIN_STREAM_MS = 1_000;
+
 /** Capped exponential backoff with jitter: a random delay in [d/2, d], d = min(max, base * 2^attempt). */
 export function backoffDelay(attempt: number, baseDelay: number, maxDelay: number, random = Math.random): number {
   const ceiling = Math.min(maxDelay, baseDelay * 2 ** attempt);
@@ -66,9 +69,10 @@ export async function fetchTicket(token: string): Promise<string> {
  * WebSocket hook's interface. With auth, each connection first exchanges the access token for
  * a one-time ticket (`POST /api/realtime/ticket`, Bearer header: the token never goes in a URL);
  * a 401 there refreshes the token once. EventSource's own reconnect is not used (a ticket opens
- * one stream only): on any error the stream is closed and reopened with a new ticket after a
- * capped exponential backoff with jitter, asking for what was missed with `last_event_id`, and
- * `onResync` runs once it is open again. Never touches state after unmount.
+ * one stream only): on any error the stream is closed and reopened with a new ticket — at once
+ * when it had been open for a while (the server ends a stream when its access token expires),
+ * else after a capped exponential backoff with jitter — asking for what was missed with
+ * `last_event_id`; `onResync` runs once it is open again. Never touches state after unmount.
  */
 export function useItemUpdates(options: UseItemUpdatesOptions): { status: ConnectionStatus } {
   const { itemId, auth, enabled = true, baseDelay = 1_000, maxDelay = 30_000 } = options;
@@ -157,9 +161,11 @@ export function useItemUpdates(options: UseItemUpdatesOptions): { status: Connec
       const url = search ? `${path}?${search}` : path;
       const es = new EventSource(url);
       source = es;
+      let openedAt: number | null = null;
 
       es.onopen = () => {
         if (disposed || source !== es) return;
+        openedAt = Date.now();
         const reconnected = everOpen;
         everOpen = true;
         attempt = 0;
@@ -187,6 +193,14 @@ export function useItemUpdates(options: UseItemUpdatesOptions): { status: Connec
         es.close();
         source = null;
         if (disposed) return;
+        // A stream that ran for a while ended: most often its access token expired (the server
+        // ends it then, as the WebSocket closes with 4401). Reconnect at once, so the ticket
+        // request refreshes the token before the page's next request needs it. A stream that
+        // never opened, or ended at once, backs off.
+        if (openedAt !== null && Date.now() - openedAt >= MIN_STREAM_MS) {
+          void connect();
+          return;
+        }
         scheduleReconnect();
       };
     };
