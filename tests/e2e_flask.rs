@@ -4,6 +4,7 @@
 //! /health and the API, forged tokens and refresh-token reuse refused, `/openapi.json` valid,
 //! and a ticket holder receiving `item.created` over SSE within 2 s of the POST (directly and
 //! through the shipped nginx config), the ticket not reusable. Every tool is required.
+#![allow(clippy::print_stderr)]
 
 mod common;
 

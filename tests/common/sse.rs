@@ -187,10 +187,8 @@ impl SseClient {
                             }
                             current.data.push_str(value);
                         }
-                        "retry" => {
-                            if tx.send(Item::Retry(value.parse().unwrap_or(0))).is_err() {
-                                return;
-                            }
+                        "retry" if tx.send(Item::Retry(value.parse().unwrap_or(0))).is_err() => {
+                            return;
                         }
                         _ => {}
                     }
