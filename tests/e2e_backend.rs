@@ -1,6 +1,7 @@
 //! End to end: `fsi new`, then the generated backend and deployment files run for real —
 //! pytest on SQLite, pytest on PostgreSQL + Redis, Alembic on both, granian serving /health,
-//! nginx (`nginx -t` on the shipped config, then in front of the backend on loopback), and
+//! nginx (`nginx -t` on the shipped config, then in front of the backend on loopback), the API
+//! contract (/openapi.json validated, /docs rendered by headless Chromium), and
 //! `docker compose config`. Every tool is required: a missing one fails the test.
 
 mod common;
@@ -72,6 +73,132 @@ fn alembic(backend: &Path, args: &[&str], env: &[(&str, &str)]) -> String {
             .envs(env.iter().copied()),
     );
     combined(&out)
+}
+
+/// `document` passes openapi-spec-validator, run from fsi's tools venv (scripts/test-requirements.txt),
+/// not from the generated project's own dependencies.
+fn assert_valid_openapi(document: &str) {
+    let python = common::repo_root().join(".tools/venv/bin/python");
+    assert!(
+        common::is_executable(&python),
+        "{} is missing; run scripts/install-test-deps",
+        python.display()
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("openapi.json");
+    std::fs::write(&file, document).unwrap();
+    run_ok(
+        clean_command(&python)
+            .args([
+                "-c",
+                "import json, sys\n\
+         from openapi_spec_validator import validate\n\
+         from openapi_spec_validator.validation import OpenAPIV31SpecValidator\n\
+         validate(json.load(open(sys.argv[1])), cls=OpenAPIV31SpecValidator)",
+            ])
+            .arg(&file),
+    );
+}
+
+/// GET /openapi.json at `base`: valid OpenAPI 3.1 naming the auth and items routes and DTOs.
+fn check_contract(get: &dyn Fn(&str) -> http::Response) -> serde_json::Value {
+    let spec = get("/openapi.json");
+    assert_eq!(spec.status, 200, "{spec:?}");
+    assert_valid_openapi(&spec.body);
+    let document = spec.json();
+    assert_eq!(document["openapi"], "3.1.0");
+    for (path, method, body) in [
+        ("/api/auth/register", "post", Some("RegisterRequest")),
+        ("/api/auth/login", "post", Some("LoginRequest")),
+        ("/api/auth/refresh", "post", Some("RefreshRequest")),
+        ("/api/auth/logout", "post", Some("LogoutRequest")),
+        ("/api/auth/me", "get", None),
+        ("/api/items", "get", None),
+        ("/api/items", "post", Some("ItemCreate")),
+        ("/api/items/{item_id}", "get", None),
+        ("/api/items/{item_id}", "patch", Some("ItemUpdate")),
+        ("/api/items/{item_id}", "delete", None),
+    ] {
+        let operation = &document["paths"][path][method];
+        assert!(operation.is_object(), "{method} {path} missing");
+        let request = &operation["requestBody"]["content"]["application/json"]["schema"]["$ref"];
+        match body {
+            Some(dto) => assert_eq!(request, &json!(format!("#/components/schemas/{dto}"))),
+            None => assert!(request.is_null(), "{method} {path}: {request}"),
+        }
+        assert!(
+            operation["responses"]
+                .as_object()
+                .is_some_and(|r| r.keys().any(|k| k.starts_with('2'))),
+            "{method} {path} has no success response"
+        );
+    }
+    for dto in [
+        "ItemResponse",
+        "AuthResponse",
+        "TokenPair",
+        "UserResponse",
+        "ErrorBody",
+    ] {
+        assert!(
+            document["components"]["schemas"][dto].is_object(),
+            "{dto} not in components"
+        );
+    }
+    let docs = get("/docs");
+    assert_eq!(docs.status, 200, "{docs:?}");
+    assert!(
+        docs.header("content-type")
+            .unwrap_or("")
+            .starts_with("text/html")
+    );
+    assert!(
+        !docs.body.contains("//"),
+        "/docs loads something from elsewhere: {}",
+        docs.body
+    );
+    assert!(
+        docs.header("content-security-policy")
+            .unwrap_or("")
+            .contains("script-src 'self'"),
+        "{docs:?}"
+    );
+    let bundle = get("/docs/swagger-ui-bundle.js");
+    assert_eq!(bundle.status, 200);
+    assert!(bundle.body.contains("SwaggerUIBundle"), "not Swagger UI");
+    document
+}
+
+/// /docs at `url` rendered by headless Chromium under the page's CSP (no inline script, assets
+/// from the backend only): the DOM must list the operations, so Swagger UI really ran.
+fn assert_docs_render(url: &str) {
+    let chromium = std::env::var_os("CHROMIUM_PATH")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/usr/bin/chromium"));
+    assert!(
+        common::is_executable(&chromium),
+        "chromium at {} (apt-get install -y chromium, or set CHROMIUM_PATH)",
+        chromium.display()
+    );
+    let profile = tempfile::tempdir().unwrap();
+    let out = run_ok(clean_command(&chromium).args([
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--no-first-run",
+        &format!("--user-data-dir={}", profile.path().display()),
+        "--virtual-time-budget=10000",
+        "--dump-dom",
+        url,
+    ]));
+    let dom = String::from_utf8_lossy(&out.stdout);
+    for path in ["/api/items", "/api/items/{item_id}", "/api/auth/login"] {
+        assert!(
+            dom.contains(&format!("data-path=\"{path}\"")),
+            "Swagger UI did not render {path} at {url}:\n{}",
+            common::tail(&dom, 2000)
+        );
+    }
 }
 
 fn read(path: &Path) -> String {
@@ -176,6 +303,8 @@ fn generated_backend_runs_for_real() {
     let missing = http::get(&api.url("/api/nothing")).unwrap();
     assert_eq!(missing.status, 404);
     assert_eq!(missing.json()["error"], "NOT_FOUND");
+    let direct = check_contract(&|path| http::get(&api.url(path)).unwrap());
+    assert_docs_render(&api.url("/docs"));
 
     // 5. nginx: the shipped config passes `nginx -t` (compose hosts resolved via a private
     //    hosts file), then runs adapted to loopback in front of granian.
@@ -237,6 +366,14 @@ fn generated_backend_runs_for_real() {
             "/api/ lacks {header}: {items:?}"
         );
     }
+    // The contract and its page through nginx, with nginx's security headers.
+    let proxied = check_contract(&|path| http::get(&front.https(path)).unwrap());
+    assert_eq!(proxied, direct);
+    let docs = http::get(&front.https("/docs")).unwrap();
+    assert!(
+        docs.header("strict-transport-security").is_some(),
+        "{docs:?}"
+    );
     let deep_link = http::get(&front.https("/items/42")).unwrap();
     assert_eq!(deep_link.status, 200);
     assert!(

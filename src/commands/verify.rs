@@ -145,8 +145,8 @@ pub fn run(ctx: &Ctx, args: VerifyArgs) -> CmdResult {
         let area = types_findings(ctx, &project)?;
         ui.info(match (area.0.len(), area.1.len()) {
             (0, _) => "no DTO modules configured".to_string(),
-            (n, 0) => format!("{n} DTO module(s): in sync"),
-            (n, d) => format!("{n} DTO module(s): {d} finding(s)"),
+            (n, 0) => format!("{n} DTO module(s) and controller(s): in sync"),
+            (n, d) => format!("{n} DTO module(s) and controller(s): {d} finding(s)"),
         });
         areas.push(Area {
             name: "types".into(),
@@ -381,7 +381,7 @@ fn types_findings(
 ) -> Result<(Vec<String>, Vec<Finding>), CommandError> {
     let generated = crate::typesync::generate(&project.root, &project.config.types)?;
     let drift = crate::typesync::check(&project.root, &generated);
-    let checked: Vec<String> = generated.modules.iter().map(|m| m.py.clone()).collect();
+    let mut checked: Vec<String> = generated.modules.iter().map(|m| m.py.clone()).collect();
     let finding = |location: String, message: String| Finding {
         area: "types",
         session: None,
@@ -424,6 +424,25 @@ fn types_findings(
             ),
         ));
     }
+    // Routes whose declared DTOs (`@contract(...)`, the source of /openapi.json) have no type.
+    let scan = crate::typesync::routes::scan_routes(&project.root, &project.config.types)?;
+    for u in &scan.unparsable {
+        findings.push(finding(
+            u.file.clone(),
+            format!("cannot read its route declarations: {}", u.message),
+        ));
+    }
+    for r in crate::typesync::routes::untyped_routes(&scan, &generated) {
+        findings.push(finding(
+            format!("{}:{}", r.file, r.line),
+            format!(
+                "route `{}` declares {} `{}`, which has no generated type; define it in a DTO module \
+                 under the [types] roots and run `fsi types`",
+                r.view, r.role, r.dto
+            ),
+        ));
+    }
+    checked.extend(scan.controllers.iter().cloned());
     for u in &drift.unmirrored {
         findings.push(finding(
             u.py.clone(),

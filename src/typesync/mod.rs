@@ -14,6 +14,7 @@
 pub mod check;
 pub mod ir;
 mod python;
+pub mod routes;
 pub mod ts;
 pub mod views;
 pub mod zod;

@@ -27,6 +27,7 @@ from quart import Blueprint, Quart, Response, current_app, request
 
 from app import __version__
 from app.common.dtos import HealthResponse
+from app.common.validation import contract
 from app.database import get_db
 from app.redis_client import get_redis
 
@@ -129,7 +130,9 @@ async def health_answer(authorization: str) -> tuple[int, bytes]:
 
 
 @blueprint.get("/health")
+@contract(response=HealthResponse, envelope=False, extra_statuses=(503,))
 async def health() -> Response:
+    """Liveness and dependencies (not enveloped); 503 when one is down. `version` needs a token."""
     status, body = await health_answer(request.headers.get("Authorization", ""))
     return Response(body, status=status, content_type="application/json")
 

@@ -1,5 +1,7 @@
 """Parse request input into DTOs; every failure becomes a 400 VALIDATION_ERROR.
 
+`@contract(...)` declares a route's input and answer (for /openapi.json) and parses the input.
+
 Request bodies are untrusted, so before a DTO sees them they are bounded:
 the size by MAX_CONTENT_LENGTH (413), the nesting depth by MAX_JSON_DEPTH, integer
 literals to 64 bits, and strings may not hold NUL or lone surrogates (PostgreSQL
@@ -10,14 +12,21 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any, TypeVar
+from collections.abc import Awaitable, Callable
+from functools import wraps
+from typing import Any, ParamSpec, TypeVar
 
 import pydantic
-from quart import request
+from pydantic import TypeAdapter
+from quart import Response as QuartResponse
+from quart import current_app, request
 
 from app.common.exceptions import ValidationError
+from app.common.openapi import CONTRACT_ATTRIBUTE, Contract
 
 M = TypeVar("M", bound=pydantic.BaseModel)
+P = ParamSpec("P")
+R = TypeVar("R")
 
 # Deeper than any DTO needs, far below Python's recursion limit.
 MAX_JSON_DEPTH = 32
@@ -138,3 +147,72 @@ def parse_query(model: type[M]) -> M:
         return model.model_validate(args)
     except pydantic.ValidationError as exc:
         raise validation_error(exc) from exc
+
+
+def contract(
+    *,
+    body: type[pydantic.BaseModel] | None = None,
+    query: type[pydantic.BaseModel] | None = None,
+    response: Any = None,
+    status: int = 200,
+    envelope: bool = True,
+    errors: tuple[int, ...] = (),
+    extra_statuses: tuple[int, ...] = (),
+) -> Callable[[Callable[P, Awaitable[R]]], Callable[P, Awaitable[R]]]:
+    """Declare what a route takes and answers; parse its input with the bounded parsers.
+
+    `body` is parsed by `parse_body` and passed as the view's `body` argument, `query` by
+    `parse_query` as `query`; `response` is the type of the envelope's `data` (`None` for
+    none), `status` the success status. `/openapi.json` is built from these declarations
+    (app/common/openapi.py). Put it below the route and `@require_auth`:
+
+        @blueprint.post("")
+        @require_auth
+        @contract(body=ItemCreate, response=ItemResponse, status=201)
+        async def create_item(body: ItemCreate) -> tuple[Response, int]: ...
+
+    In the test suite (`TESTING`), every success answer is checked against the declaration
+    (status and body), so a declaration that lies fails the tests.
+    """
+    declared = Contract(
+        body=body,
+        query=query,
+        response=response,
+        status=status,
+        envelope=envelope,
+        errors=errors,
+        extra_statuses=extra_statuses,
+    )
+
+    def decorate(view: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
+        @wraps(view)
+        async def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+            if query is not None:
+                kwargs["query"] = parse_query(query)
+            if body is not None:
+                kwargs["body"] = await parse_body(body)
+            result = await view(*args, **kwargs)
+            if current_app.config.get("TESTING"):
+                await _check_answer(declared, result)
+            return result
+
+        setattr(wrapper, CONTRACT_ATTRIBUTE, declared)
+        return wrapper
+
+    return decorate
+
+
+async def _check_answer(declared: Contract, result: Any) -> None:
+    response = result[0] if isinstance(result, tuple) else result
+    if not isinstance(response, QuartResponse):
+        return
+    allowed = {declared.status, *declared.extra_statuses}
+    if response.status_code not in allowed:
+        raise AssertionError(f"answered {response.status_code}, the contract declares {sorted(allowed)}")
+    if declared.response is None and not declared.envelope:
+        return
+    try:
+        TypeAdapter(declared.response_model).validate_json(await response.get_data(as_text=False))
+    except pydantic.ValidationError as exc:
+        # Not a client error (the handlers would make it a 400): the declaration is wrong.
+        raise AssertionError(f"the answer does not match the contract: {exc}") from None

@@ -5,41 +5,55 @@ from __future__ import annotations
 from quart import Blueprint, Response, request
 
 from app.common.response import success
-from app.common.validation import parse_body
+from app.common.validation import contract
 from app.modules.auth.decorators import current_user, get_auth_service, require_auth
-from app.modules.auth.dtos import LoginRequest, LogoutRequest, RefreshRequest, RegisterRequest, UserResponse
+from app.modules.auth.dtos import (
+    AuthResponse,
+    LoginRequest,
+    LogoutRequest,
+    RefreshRequest,
+    RegisterRequest,
+    TokenPair,
+    UserResponse,
+)
 
 blueprint = Blueprint("auth", __name__)
 
 
 @blueprint.post("/register")
-async def register() -> tuple[Response, int]:
-    data = await parse_body(RegisterRequest)
+@contract(body=RegisterRequest, response=AuthResponse, status=201, errors=(409, 429, 503))
+async def register(body: RegisterRequest) -> tuple[Response, int]:
+    """Create an account and log in."""
     client = request.remote_addr or "unknown"
-    return success(await get_auth_service().register(data, client), status=201)
+    return success(await get_auth_service().register(body, client), status=201)
 
 
 @blueprint.post("/login")
-async def login() -> tuple[Response, int]:
-    data = await parse_body(LoginRequest)
+@contract(body=LoginRequest, response=AuthResponse, errors=(401, 429, 503))
+async def login(body: LoginRequest) -> tuple[Response, int]:
+    """Log in with e-mail and password."""
     client = request.remote_addr or "unknown"
-    return success(await get_auth_service().login(data, client))
+    return success(await get_auth_service().login(body, client))
 
 
 @blueprint.post("/refresh")
-async def refresh() -> tuple[Response, int]:
-    data = await parse_body(RefreshRequest)
-    return success(await get_auth_service().refresh(data.refresh_token))
+@contract(body=RefreshRequest, response=TokenPair, errors=(401,))
+async def refresh(body: RefreshRequest) -> tuple[Response, int]:
+    """Exchange a refresh token for a new pair (the old one is consumed)."""
+    return success(await get_auth_service().refresh(body.refresh_token))
 
 
 @blueprint.post("/logout")
-async def logout() -> tuple[Response, int]:
-    data = await parse_body(LogoutRequest)
-    await get_auth_service().logout(data.refresh_token)
+@contract(body=LogoutRequest, response=None, errors=(401,))
+async def logout(body: LogoutRequest) -> tuple[Response, int]:
+    """End the login the refresh token belongs to."""
+    await get_auth_service().logout(body.refresh_token)
     return success(None, message="Logged out")
 
 
 @blueprint.get("/me")
 @require_auth
+@contract(response=UserResponse)
 async def me() -> tuple[Response, int]:
+    """The logged-in user."""
     return success(UserResponse.model_validate(current_user()))

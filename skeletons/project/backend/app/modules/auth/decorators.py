@@ -9,6 +9,7 @@ from typing import ParamSpec, TypeVar
 from quart import current_app, g, request
 
 from app.common.exceptions import UnauthorizedError
+from app.common.openapi import AUTH_ATTRIBUTE
 from app.config import get_settings
 from app.database import get_db
 from app.modules.auth.models import User
@@ -51,6 +52,7 @@ def require_auth(view: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
             g.current_user = await get_auth_service().authenticate(bearer_token())
             return await view(*args, **kwargs)
 
+    setattr(wrapper, AUTH_ATTRIBUTE, True)  # /openapi.json: the route needs a bearer token
     return wrapper
 
 
