@@ -135,7 +135,8 @@ pub fn run(ctx: &Ctx, args: UpdateArgs) -> CmdResult {
         // The working tree has fsi's changes already (or there were none): the base becomes
         // this render, so the next update starts from it — written only when it differs.
         let recorded = matches!(old_origin, base::Origin::Recorded(_));
-        if !args.dry_run && !(recorded && base_files == theirs) {
+        let same = recorded && base_files == theirs;
+        if !args.dry_run && !same {
             base::record(
                 &root,
                 &theirs,
