@@ -115,6 +115,14 @@ fn an_added_resource_passes_its_sessions_and_serves_its_api() {
     }
     let types = fsi_in(&root, &["types", "--check"]);
     assert!(types.status.success(), "{}", text(&types));
+    // What the project's CI runs: plans valid, types in sync, the completed sessions (BE-05,
+    // FE-03) still verified.
+    let verify = fsi_in(&root, &["verify", "--port", "backend=0"]);
+    assert!(
+        verify.status.success(),
+        "fsi verify failed:\n{}",
+        text(&verify)
+    );
 
     // The API, served by granian on the development database BE-05 migrated.
     let logs = tempfile::tempdir().unwrap();
