@@ -1,6 +1,7 @@
 //! End to end: `fsi new`, then the generated backend and deployment files run for real —
 //! pytest on SQLite, pytest on PostgreSQL + Redis, Alembic on both, granian serving /health,
-//! nginx (`nginx -t` on the shipped config, then in front of the backend on loopback), and
+//! nginx (`nginx -t` on the shipped config, then in front of the backend on loopback), the API
+//! contract (/openapi.json validated, /docs rendered by headless Chromium), and
 //! `docker compose config`. Every tool is required: a missing one fails the test.
 
 mod common;
@@ -168,6 +169,38 @@ fn check_contract(get: &dyn Fn(&str) -> http::Response) -> serde_json::Value {
     document
 }
 
+/// /docs at `url` rendered by headless Chromium under the page's CSP (no inline script, assets
+/// from the backend only): the DOM must list the operations, so Swagger UI really ran.
+fn assert_docs_render(url: &str) {
+    let chromium = std::env::var_os("CHROMIUM_PATH")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/usr/bin/chromium"));
+    assert!(
+        common::is_executable(&chromium),
+        "chromium at {} (apt-get install -y chromium, or set CHROMIUM_PATH)",
+        chromium.display()
+    );
+    let profile = tempfile::tempdir().unwrap();
+    let out = run_ok(clean_command(&chromium).args([
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--no-first-run",
+        &format!("--user-data-dir={}", profile.path().display()),
+        "--virtual-time-budget=10000",
+        "--dump-dom",
+        url,
+    ]));
+    let dom = String::from_utf8_lossy(&out.stdout);
+    for path in ["/api/items", "/api/items/{item_id}", "/api/auth/login"] {
+        assert!(
+            dom.contains(&format!("data-path=\"{path}\"")),
+            "Swagger UI did not render {path} at {url}:\n{}",
+            common::tail(&dom, 2000)
+        );
+    }
+}
+
 fn read(path: &Path) -> String {
     std::fs::read_to_string(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()))
 }
@@ -271,6 +304,7 @@ fn generated_backend_runs_for_real() {
     assert_eq!(missing.status, 404);
     assert_eq!(missing.json()["error"], "NOT_FOUND");
     let direct = check_contract(&|path| http::get(&api.url(path)).unwrap());
+    assert_docs_render(&api.url("/docs"));
 
     // 5. nginx: the shipped config passes `nginx -t` (compose hosts resolved via a private
     //    hosts file), then runs adapted to loopback in front of granian.

@@ -226,3 +226,106 @@ fn in_memory_first_commit_equals_git_add_all() {
         String::from_utf8_lossy(&fsck.stderr)
     );
 }
+
+/// `skeletons/resource/` for a resource with every field type (optional and required, names
+/// that shadow `datetime`'s), for every feature combination, with and without a frontend: it
+/// renders, its Python parses, its anchors are all in the project's files, and its helpers
+/// (`_macros.jinja`, `_anchors.toml.jinja`) are never written while `__init__.py` and the
+/// placeholder-named files are.
+#[test]
+fn every_resource_template_renders_for_every_feature_combination() {
+    let fields = [
+        "title:str",
+        "notes:text?",
+        "pages:int",
+        "rating:float?",
+        "price:decimal",
+        "in_stock:bool",
+        "date:date?",
+        "datetime:datetime",
+        "ref:uuid?",
+        "genre:enum(fiction|non-fiction|poetry)",
+        "mood:enum(calm|tense)?",
+    ];
+    for answers in Answers::all_combinations() {
+        for frontend in [true, false] {
+            let entry = scaffold::ResourceEntry {
+                name: "book".into(),
+                plural: "books".into(),
+                fields: fields.iter().map(|f| f.to_string()).collect(),
+                frontend,
+                revision: "0002_books".into(),
+                down_revision: "0001".into(),
+                sessions: scaffold::ResourceSessions {
+                    backend: "BE-05".into(),
+                    backend_after: "BE-04".into(),
+                    frontend: frontend.then(|| "FE-03".into()),
+                    frontend_after: frontend.then(|| "FE-02".into()),
+                },
+            };
+            let resource = scaffold::Resource::from_entry(entry).unwrap();
+            let request = request(answers.clone());
+            let mut plan = scaffold::plan(&request).unwrap();
+            let slice = scaffold::plan_resource(&request, &resource)
+                .unwrap_or_else(|e| panic!("{answers:?}: {:?}", miette::Report::new(e)));
+            let written = paths_of(&slice.files);
+            for must in [
+                "backend/app/modules/books/__init__.py",
+                "backend/app/modules/books/dtos.py",
+                "backend/migrations/versions/0002_books.py",
+                "backend/tests/test_books.py",
+                "sessions/BE-05.xml",
+            ] {
+                assert!(written.contains(&must), "{answers:?}: {must} not rendered");
+            }
+            assert_eq!(
+                written.contains(&"backend/app/modules/books/events.py"),
+                answers.realtime,
+                "{answers:?}"
+            );
+            for f in ["frontend/src/pages/BooksPage.tsx", "sessions/FE-03.xml"] {
+                assert_eq!(written.contains(&f), frontend, "{answers:?}: {f}");
+            }
+            for f in &slice.files {
+                let placeholders = [
+                    "__plural__",
+                    "__name__",
+                    "__Class__",
+                    "__Plural__",
+                    "__revision__",
+                ];
+                assert!(
+                    !placeholders.iter().any(|p| f.path.contains(p)),
+                    "{}",
+                    f.path
+                );
+                assert!(!f.path.ends_with(".jinja"), "{}", f.path);
+                let base = f.path.rsplit('/').next().unwrap();
+                assert!(
+                    !base.starts_with('_') || base == "__init__.py",
+                    "{}",
+                    f.path
+                );
+                if f.path.ends_with(".py") {
+                    let text = std::str::from_utf8(&f.contents).unwrap();
+                    if let Err(e) = ruff_python_parser::parse_module(text) {
+                        panic!("{answers:?}: {} does not parse: {e}\n{text}", f.path);
+                    }
+                }
+            }
+            scaffold::apply_resource(&mut plan, &slice)
+                .unwrap_or_else(|e| panic!("{answers:?}: {:?}", miette::Report::new(e)));
+            let main = std::str::from_utf8(&plan.get("backend/app/main.py").unwrap().contents)
+                .unwrap()
+                .to_string();
+            assert!(main.contains("url_prefix=\"/api/books\""), "{main}");
+            if let Err(e) = ruff_python_parser::parse_module(&main) {
+                panic!("{answers:?}: main.py does not parse after the inserts: {e}\n{main}");
+            }
+        }
+    }
+}
+
+fn paths_of(files: &[scaffold::PlannedFile]) -> Vec<&str> {
+    files.iter().map(|f| f.path.as_str()).collect()
+}

@@ -101,11 +101,13 @@ git -C "$C" commit -qam "user edits"
 git -C "$C" tag edited
 COPIER_RESET="git -C $C reset -q --hard edited && git -C $C clean -qfdx"
 
+# hyperfine takes the --prepare commands in the order of the benchmarks.
 hyperfine --style basic --warmup 2 --runs "$RUNS" --export-json "$WORK/results.json" \
-  -n "fsi update (merge)" --prepare "$FSI_RESET" "cd $P && $FSI update" \
-  -n "copier update (merge)" --prepare "$COPIER_RESET" "cd $C && $COPIER update --defaults --quiet --vcs-ref v2 --conflict inline" \
+  --prepare "$FSI_RESET" --prepare "$COPIER_RESET" --prepare "true" --prepare "$ADD_RESET" \
+  -n "fsi update (merge)" "cd $P && $FSI update" \
+  -n "copier update (merge)" "cd $C && $COPIER update --defaults --quiet --vcs-ref v2 --conflict inline" \
   -n "fsi update (nothing to do)" "cd $F && $FSI update" \
-  -n "fsi add resource" --prepare "$ADD_RESET" \
+  -n "fsi add resource" \
   "cd $F && $FSI add resource book --field title:str --field pages:int --field price:decimal --field 'published:date?' --field in_stock:bool"
 
 # Sanity: both merges kept the user's note and took the new wording.

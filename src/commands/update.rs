@@ -103,6 +103,7 @@ pub fn run(ctx: &Ctx, args: UpdateArgs) -> CmdResult {
         .into_iter()
         .filter(|(p, _)| keep(p))
         .collect();
+    let old_origin = old.origin.clone();
     let base_files: Files = old.files.into_iter().filter(|(p, _)| keep(p)).collect();
 
     let ours = |p: &str| read_file(&root, p);
@@ -131,7 +132,11 @@ pub fn run(ctx: &Ctx, args: UpdateArgs) -> CmdResult {
         });
     }
     if m.is_empty() {
-        if !args.dry_run {
+        // The working tree has fsi's changes already (or there were none): the base becomes
+        // this render, so the next update starts from it — written only when it differs.
+        let recorded = matches!(old_origin, base::Origin::Recorded(_));
+        let same = recorded && base_files == theirs;
+        if !args.dry_run && !same {
             base::record(
                 &root,
                 &theirs,

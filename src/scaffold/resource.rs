@@ -105,7 +105,16 @@ impl Field {
 
 /// Names that cannot be a field: every resource has them, or Python, TypeScript or Pydantic
 /// reserve them.
-const RESERVED_FIELDS: &[&str] = &["id", "owner_id", "created_at", "updated_at", "owner"];
+const RESERVED_FIELDS: &[&str] = &[
+    "id",
+    "owner_id",
+    "created_at",
+    "updated_at",
+    "owner",
+    // Locals of the generated code (the form's row being edited, the controller's parameters).
+    "row",
+    "editing",
+];
 
 const PYTHON_KEYWORDS: &[&str] = &[
     "false", "none", "true", "and", "as", "assert", "async", "await", "break", "class", "continue",
@@ -184,6 +193,8 @@ const MODEL_ATTRIBUTES: &[&str] = &[
 /// Resource names fsi's own modules, tables or routes use.
 const RESERVED_RESOURCES: &[&str] = &[
     "item",
+    "row",
+    "rows",
     "items",
     "auth",
     "user",
@@ -207,7 +218,12 @@ const RESERVED_RESOURCES: &[&str] = &[
     "openapi",
 ];
 
-const MAX_IDENT: usize = 40;
+/// The longest field name: the generated Python stays within ruff's line length (110) with the
+/// longest resource name.
+const MAX_IDENT: usize = 30;
+/// The longest resource name (its plural may be 3 longer): class names, revision ids (Alembic's
+/// version column holds 32 characters) and signatures stay within bounds.
+const MAX_RESOURCE: usize = 24;
 
 /// A bad `fsi add resource` argument: which argument, where in it, and what to do.
 #[derive(Debug, Error, Diagnostic)]
@@ -460,6 +476,14 @@ pub fn check_resource_name(name: &str, plural: &str) -> Result<(), UsageError> {
         .or_else(|| identifier_problem(plural).map(|p| format!("its plural: {p}")))
         .or_else(|| {
             (name == plural).then(|| format!("`{name}` and its plural are the same; pass --plural"))
+        })
+        .or_else(|| {
+            (name.len() > MAX_RESOURCE || plural.len() > MAX_RESOURCE + 3).then(|| {
+                format!(
+                    "longer than {MAX_RESOURCE} characters (its plural: {})",
+                    MAX_RESOURCE + 3
+                )
+            })
         })
         .or_else(|| {
             [name, plural]
@@ -723,6 +747,22 @@ mod tests {
         ] {
             assert!(parse_field(bad).is_err(), "{bad} was accepted");
         }
+    }
+
+    #[test]
+    fn names_are_bounded_so_revision_ids_and_lines_fit() {
+        // Alembic's version column holds 32 characters: `0002_` + the longest plural.
+        let longest = "a".repeat(MAX_RESOURCE);
+        let plural = pluralize(&longest);
+        check_resource_name(&longest, &plural).unwrap();
+        assert!(format!("0002_{plural}").len() <= 32);
+        assert!(check_resource_name(&"a".repeat(MAX_RESOURCE + 1), &"b".repeat(5)).is_err());
+        assert!(parse_field(&format!("{}:str", "f".repeat(MAX_IDENT))).is_ok());
+        assert!(parse_field(&format!("{}:str", "f".repeat(MAX_IDENT + 1))).is_err());
+        for local in ["row:str", "editing:bool"] {
+            assert!(parse_field(local).is_err(), "{local}");
+        }
+        assert!(check_resource_name("row", "rows").is_err());
     }
 
     #[test]
