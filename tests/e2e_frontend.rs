@@ -9,7 +9,7 @@
 //!
 //! Needs node + npm, uv, nginx and chromium (`scripts/install-test-deps` installs them) and
 //! reaches the npm registry and PyPI (or their caches). A missing tool FAILS the test: it is never
-//! skipped. Screenshots and server logs are copied to `target/e2e-artifacts/frontend/`.
+//! skipped. Screenshots and server logs are copied to `target/e2e-artifacts/frontend/` (`frontend-flask/` for the Flask flavour).
 
 #![allow(clippy::print_stderr)]
 
@@ -33,17 +33,18 @@ use serde_json::json;
 
 const MINUTE: Duration = Duration::from_secs(60);
 
-/// Where screenshots and logs are kept after the run (`target/e2e-artifacts/frontend`).
+/// Where screenshots and logs are kept after the run (`target/e2e-artifacts/frontend`, and
+/// `frontend-flask` beside it: the flavours run in parallel and each clears its own directory at
+/// the start, so neither may be inside the other's).
 fn artifacts_dir(flavour: &str) -> PathBuf {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
         .parent()
         .expect("CARGO_TARGET_TMPDIR is inside the target directory")
-        .join("e2e-artifacts")
-        .join("frontend");
+        .join("e2e-artifacts");
     if flavour == "quart" {
-        dir
+        dir.join("frontend")
     } else {
-        dir.join(flavour)
+        dir.join(format!("frontend-{flavour}"))
     }
 }
 
