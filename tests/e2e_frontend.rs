@@ -168,7 +168,14 @@ fn generated_flask_frontend_end_to_end() {
     frontend_end_to_end("flask", &["--backend", "flask"]);
 }
 
+/// One flavour at a time: each runs npm, vite, a backend, nginx and Chromium, and two of those at
+/// once on a 2-core runner make the browser flows' timing the thing under test.
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 fn frontend_end_to_end(flavour: &str, new_flags: &[&str]) {
+    let _turn = ONE_AT_A_TIME
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     require_tools();
     let fsi = env!("CARGO_BIN_EXE_fsi");
     let tmp = tempfile::Builder::new()
