@@ -104,6 +104,14 @@ fn tail(path: &Path, lines: usize) -> String {
 
 /// Run a command to completion (its output into `log`), failing the test on error or timeout.
 fn run(what: &str, cmd: &mut Command, log: &Path, timeout: Duration) {
+    if let Err(failure) = try_run(what, cmd, log, timeout) {
+        panic!("{failure}");
+    }
+}
+
+/// Run a command to completion (its output into `log`); on error or timeout, what happened and
+/// the log's last lines.
+fn try_run(what: &str, cmd: &mut Command, log: &Path, timeout: Duration) -> Result<(), String> {
     let out = fs::File::create(log).expect("create log");
     let err = out.try_clone().expect("clone log handle");
     eprintln!("==> {what}");
@@ -117,25 +125,58 @@ fn run(what: &str, cmd: &mut Command, log: &Path, timeout: Duration) {
         .unwrap_or_else(|e| panic!("{what}: cannot start {cmd:?}: {e}"));
     loop {
         if let Some(status) = child.try_wait().expect("wait") {
-            assert!(
-                status.success(),
-                "{what} failed ({status}); last lines of {}:\n{}",
-                log.display(),
-                tail(log, 80)
-            );
+            if !status.success() {
+                return Err(format!(
+                    "{what} failed ({status}); last lines of {}:\n{}",
+                    log.display(),
+                    tail(log, 80)
+                ));
+            }
             eprintln!("    ok in {:.1}s", started.elapsed().as_secs_f64());
-            return;
+            return Ok(());
         }
         if started.elapsed() > timeout {
             stop_group(&mut child);
-            panic!(
+            return Err(format!(
                 "{what} timed out after {timeout:?}; last lines of {}:\n{}",
                 log.display(),
                 tail(log, 80)
-            );
+            ));
         }
         std::thread::sleep(Duration::from_millis(100));
     }
+}
+
+/// What Playwright saw when a test failed: each failure's `error-context.md` (the page's ARIA
+/// snapshot: a message on the page says more than a URL that did not change), copied beside the
+/// logs and quoted (shortened) for the panic message.
+fn failure_contexts(results: &Path, logs: &Path) -> String {
+    let mut found = Vec::new();
+    let mut stack = vec![results.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in fs::read_dir(&dir).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.file_name().is_some_and(|n| n == "error-context.md") {
+                found.push(path);
+            }
+        }
+    }
+    found.sort();
+    let mut report = String::new();
+    for (n, path) in found.iter().enumerate() {
+        let text = fs::read_to_string(path).unwrap_or_default();
+        let _ = fs::write(logs.join(format!("error-context-{n}.md")), &text);
+        let test = path
+            .parent()
+            .and_then(Path::file_name)
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let short: String = text.chars().take(3000).collect();
+        report.push_str(&format!("\n--- {test}: error-context.md ---\n{short}\n"));
+    }
+    report
 }
 
 /// SIGTERM the whole process group, then SIGKILL what is left after 5 s.
@@ -398,7 +439,7 @@ fn frontend_end_to_end(flavour: &str, new_flags: &[&str]) {
 
     // 5. The generated Playwright specs, in the system's Chromium, against nginx.
     fs::create_dir_all(&screenshots).expect("screenshots dir");
-    run(
+    let played = try_run(
         "playwright test (through nginx)",
         Command::new("npm")
             .args(["run", "test:e2e"])
@@ -411,6 +452,13 @@ fn frontend_end_to_end(flavour: &str, new_flags: &[&str]) {
         &logs.join("playwright.log"),
         10 * MINUTE,
     );
+    if let Err(failure) = played {
+        panic!(
+            "{failure}\n{}\n--- the backend's last lines ---\n{}",
+            failure_contexts(&frontend.join("test-results"), &logs),
+            api.log_tail()
+        );
+    }
 
     drop(web);
     drop(api);
