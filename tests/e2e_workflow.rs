@@ -15,29 +15,6 @@
 mod common;
 
 use std::path::Path;
-use std::process::Output;
-
-fn fsi_in(root: &Path, args: &[&str]) -> Output {
-    let mut cmd = common::fsi();
-    cmd.args(args)
-        .current_dir(root)
-        .env_remove("GITHUB_ACTIONS")
-        .env("COMPOSE", common::compose::binary())
-        .env(
-            "SSL_CERT_FILE",
-            std::env::var("SSL_CERT_FILE")
-                .unwrap_or_else(|_| "/etc/ssl/certs/ca-certificates.crt".into()),
-        );
-    common::run(&mut cmd)
-}
-
-fn text(out: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
 
 /// Commit messages of HEAD's history, newest first.
 fn log(root: &Path) -> Vec<String> {
@@ -56,13 +33,13 @@ fn fresh_project_runs_every_session_green_and_verify_catches_drift() {
         common::tool(tool);
     }
     let tmp = tempfile::tempdir().unwrap();
-    let new = fsi_in(tmp.path(), &["new", "demo", "--yes"]);
-    assert!(new.status.success(), "{}", text(&new));
+    let new = common::fsi_in(tmp.path(), &["new", "demo", "--yes"]);
+    assert!(new.status.success(), "{}", common::combined(&new));
     let root = tmp.path().join("demo");
 
     // Every session, in dependency order, on a free port so parallel test runs cannot collide.
-    let run = fsi_in(&root, &["run", "--all", "--port", "backend=0"]);
-    let out = text(&run);
+    let run = common::fsi_in(&root, &["run", "--all", "--port", "backend=0"]);
+    let out = common::combined(&run);
     assert!(run.status.success(), "fsi run --all failed:\n{out}");
     let sessions = [
         "BE-01", "BE-02", "BE-03", "BE-04", "INT-01", "FE-01", "FE-02", "E2E-01", "DEP-01",
@@ -93,7 +70,7 @@ fn fresh_project_runs_every_session_green_and_verify_catches_drift() {
 
     // The state file is git-ignored: verify must also work from history alone, as on CI.
     let junit = tmp.path().join("verify.xml");
-    let clean = fsi_in(
+    let clean = common::fsi_in(
         &root,
         &[
             "verify",
@@ -106,7 +83,7 @@ fn fresh_project_runs_every_session_green_and_verify_catches_drift() {
     assert!(
         clean.status.success(),
         "verify on the fresh project:\n{}",
-        text(&clean)
+        common::combined(&clean)
     );
     let report = std::fs::read_to_string(&junit).unwrap();
     assert!(
@@ -114,7 +91,7 @@ fn fresh_project_runs_every_session_green_and_verify_catches_drift() {
         "{report}"
     );
     std::fs::remove_file(root.join(".fsi/state.json")).unwrap();
-    let from_history = fsi_in(
+    let from_history = common::fsi_in(
         &root,
         &[
             "verify",
@@ -125,7 +102,11 @@ fn fresh_project_runs_every_session_green_and_verify_catches_drift() {
             "--json",
         ],
     );
-    assert!(from_history.status.success(), "{}", text(&from_history));
+    assert!(
+        from_history.status.success(),
+        "{}",
+        common::combined(&from_history)
+    );
     let v: serde_json::Value = serde_json::from_slice(&from_history.stdout).unwrap();
     assert_eq!(v["checked"]["sessions"], serde_json::json!(["INT-01"]));
 
@@ -139,8 +120,8 @@ fn fresh_project_runs_every_session_green_and_verify_catches_drift() {
         before,
         "the DTO edit applied"
     );
-    let drift = fsi_in(&root, &["verify", "--no-sessions"]);
-    let t = text(&drift);
+    let drift = common::fsi_in(&root, &["verify", "--no-sessions"]);
+    let t = common::combined(&drift);
     assert_eq!(drift.status.code(), Some(1), "{t}");
     assert!(
         t.lines()
@@ -153,8 +134,8 @@ fn fresh_project_runs_every_session_green_and_verify_catches_drift() {
     // (b) A forbidden pattern is added to a completed session's files.
     let health = root.join("backend/app/health.py");
     let before = edit(&health, |s| s + "\nprint(\"debug\")\n");
-    let forbidden = fsi_in(&root, &["verify", "--no-types", "--session", "BE-01"]);
-    let t = text(&forbidden);
+    let forbidden = common::fsi_in(&root, &["verify", "--no-types", "--session", "BE-01"]);
+    let t = common::combined(&forbidden);
     assert_eq!(forbidden.status.code(), Some(1), "{t}");
     assert!(
         t.lines().any(|l| l.starts_with("session BE-01")
@@ -167,8 +148,8 @@ fn fresh_project_runs_every_session_green_and_verify_catches_drift() {
     // (c) A completed session's check no longer holds: the app does not build any more.
     let main = root.join("frontend/src/main.tsx");
     let before = edit(&main, |s| s + "\nexport const = ;\n");
-    let broken = fsi_in(&root, &["verify", "--no-types", "--session", "FE-02"]);
-    let t = text(&broken);
+    let broken = common::fsi_in(&root, &["verify", "--no-types", "--session", "FE-02"]);
+    let t = common::combined(&broken);
     assert_eq!(broken.status.code(), Some(1), "{t}");
     assert!(
         t.lines()
@@ -185,8 +166,8 @@ fn fresh_project_runs_every_session_green_and_verify_catches_drift() {
             "<dependencies><requires status=\"complete\">INT-01</requires></dependencies>",
         )
     });
-    let cycle = fsi_in(&root, &["verify", "--no-types", "--no-sessions"]);
-    let t = text(&cycle);
+    let cycle = common::fsi_in(&root, &["verify", "--no-types", "--no-sessions"]);
+    let t = common::combined(&cycle);
     assert_eq!(cycle.status.code(), Some(1), "{t}");
     assert!(
         t.lines().any(|l| l.starts_with("plan: sessions/")
@@ -197,8 +178,8 @@ fn fresh_project_runs_every_session_green_and_verify_catches_drift() {
     std::fs::write(&be01, before).unwrap();
 
     // Everything restored: clean again (plans and types; sessions were checked above).
-    let again = fsi_in(&root, &["verify", "--no-sessions"]);
-    assert!(again.status.success(), "{}", text(&again));
+    let again = common::fsi_in(&root, &["verify", "--no-sessions"]);
+    assert!(again.status.success(), "{}", common::combined(&again));
 
     replay_ci_on_a_fresh_clone(&root, tmp.path(), &sessions);
 }

