@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import json
 import time
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import jwt
@@ -339,4 +338,4 @@ async def test_expired_refresh_token_is_rejected(client, user):
 def test_app_refuses_to_start_without_a_strong_secret(settings):
     for secret in (None, "short"):
         with pytest.raises(ConfigError):
-            create_app(replace(settings, app_env="development", jwt_secret=secret))
+            create_app(settings.replace(app_env="development", jwt_secret=secret))

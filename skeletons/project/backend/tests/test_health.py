@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import os
-from dataclasses import replace
 
 from app.config import Settings
 from app.main import create_app
@@ -20,9 +19,8 @@ async def test_health_reports_dependencies(client):
 
 
 async def test_health_is_503_when_the_database_is_down(settings: Settings):
-    broken = replace(
-        settings,
-        # Nothing listens on port 1: the connection is refused at once.
+    # Nothing listens on port 1: the connection is refused at once.
+    broken = settings.replace(
         database_url="postgresql+asyncpg://nobody@127.0.0.1:1/nothing",
         redis_url=None,
     )
