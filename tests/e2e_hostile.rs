@@ -1,10 +1,13 @@
-//! A hostile client against a freshly generated project, served as its README says
-//! (`uv sync`, `alembic upgrade head`, granian serving `app.asgi:app` as the Dockerfile and scripts/dev do, on the SQLite default), over real
-//! sockets: simultaneous login guesses, an e-mail spray, weak passwords, look-alike and invisible
-//! e-mails, deep JSON, huge numbers, NUL and lone surrogates, invalid UTF-8, oversized and chunked
-//! bodies, ids and pages beyond 64 bits, id reuse, sockets after a delete and a logout, /health's
-//! version, and the database file lost and restored. Every answer must be a 4xx/503 envelope and
-//! the server log must hold no traceback and no ERROR line.
+//! A hostile client against a freshly generated project of each flavour, served as its README
+//! says (`uv sync`, `alembic upgrade head`, then the production server of its Dockerfile and
+//! scripts/dev: granian serving `app.asgi:app` for Quart, gunicorn with `gunicorn.conf.py` and
+//! gevent workers for Flask; on the SQLite default), over real sockets: simultaneous login
+//! guesses, an e-mail spray, weak passwords, look-alike and invisible e-mails, deep JSON, huge
+//! numbers, NUL and lone surrogates, invalid UTF-8, oversized and chunked bodies, ids and pages
+//! beyond 64 bits, id reuse, live updates (WebSockets for Quart, Server-Sent Events for Flask)
+//! after a delete and a logout, /health's version, and the database file lost and restored.
+//! Every answer must be a 4xx/503 envelope and the server log must hold no traceback and no
+//! ERROR line. One body of checks, run once per flavour.
 
 mod common;
 
@@ -14,6 +17,7 @@ use std::path::Path;
 use std::sync::{Arc, Barrier};
 use std::time::Duration;
 
+use common::sse::{Item, SseClient};
 use common::ws::{Frame, WsClient};
 use common::{clean_command, fsi, run_ok, tool};
 use serde_json::{Value, json};
@@ -150,16 +154,82 @@ fn uv(backend: &Path) -> std::process::Command {
     cmd
 }
 
+/// A live-update subscription of the flavour's channel: a WebSocket (Quart) or an SSE stream
+/// opened with a one-time ticket (Flask).
+enum Live {
+    Ws(WsClient),
+    Sse(SseClient),
+}
+
+impl Live {
+    fn open(flavour: &str, port: u16, path: &str, token: &str, wait: Duration) -> Live {
+        if flavour == "flask" {
+            let ticket = post(port, "/api/realtime/ticket", Some(token), &json!({}));
+            assert_eq!(ticket.status, 201, "{ticket:?}");
+            let value = ticket.json()["data"]["ticket"]
+                .as_str()
+                .unwrap()
+                .to_string();
+            let mut sse =
+                SseClient::connect_plain(port, &format!("/sse{path}?ticket={value}"), &[]).unwrap();
+            assert_eq!(sse.status, 200, "{}", sse.body);
+            assert!(matches!(sse.next(wait), Ok(Item::Retry(_))));
+            Live::Sse(sse)
+        } else {
+            let mut ws = WsClient::connect_plain(port, &format!("/ws{path}")).unwrap();
+            ws.send_text(&json!({"type": "auth", "token": token}).to_string())
+                .unwrap();
+            assert_eq!(ws.recv_json(wait), json!({"type": "ready"}));
+            Live::Ws(ws)
+        }
+    }
+
+    /// The next event's JSON (`{"type": ..., "data": ...}`), heartbeats skipped.
+    fn event(&mut self, wait: Duration) -> Value {
+        match self {
+            Live::Ws(ws) => ws.recv_json(wait),
+            Live::Sse(sse) => sse.next_event(wait).unwrap().json(),
+        }
+    }
+
+    /// The server ended the subscription: a WebSocket close `code`, the end of an SSE stream.
+    fn ended(&mut self, code: u16, wait: Duration) {
+        match self {
+            Live::Ws(ws) => assert_eq!(ws.recv(wait), Ok(Frame::Close(code))),
+            Live::Sse(sse) => loop {
+                match sse.next(wait) {
+                    Ok(Item::End) => break,
+                    Ok(Item::Comment(_)) => continue,
+                    other => panic!("the stream did not end (close {code}): {other:?}"),
+                }
+            },
+        }
+    }
+}
+
 #[test]
-fn a_fresh_project_withstands_a_hostile_client() {
+fn a_fresh_quart_project_withstands_a_hostile_client() {
+    hostile_client("quart", "granian");
+}
+
+#[test]
+fn a_fresh_flask_project_withstands_a_hostile_client() {
+    hostile_client("flask", "gunicorn");
+}
+
+fn hostile_client(flavour: &str, server: &str) {
     let work = tempfile::tempdir().unwrap();
-    run_ok(
-        fsi()
-            .current_dir(work.path())
-            .args(["new", "demo", "--yes", "--no-git"]),
-    );
+    run_ok(fsi().current_dir(work.path()).args([
+        "new",
+        "demo",
+        "--yes",
+        "--no-git",
+        "--backend",
+        flavour,
+    ]));
     let backend = work.path().join("demo/backend");
-    run_ok(uv(&backend).args(["sync", "--locked", "--quiet"]));
+    // The production install (Dockerfile.prod): no dev dependencies.
+    run_ok(uv(&backend).args(["sync", "--locked", "--no-dev", "--quiet"]));
     run_ok(uv(&backend).args(["run", "--no-sync", "alembic", "upgrade", "head"]));
     let database = backend.join("demo.db");
     assert!(database.exists());
@@ -359,11 +429,7 @@ fn a_fresh_project_withstands_a_hostile_client() {
     let second = create("second");
     assert!(second > first, "id {first} was reused");
 
-    let mut watcher = WsClient::connect_plain(port, &format!("/ws/items/{second}")).unwrap();
-    watcher
-        .send_text(&json!({"type": "auth", "token": token}).to_string())
-        .unwrap();
-    assert_eq!(watcher.recv_json(wait), json!({"type": "ready"}));
+    let mut watcher = Live::open(flavour, port, &format!("/items/{second}"), &token, wait);
     assert_eq!(
         request(
             port,
@@ -376,16 +442,15 @@ fn a_fresh_project_withstands_a_hostile_client() {
         200
     );
     assert_eq!(
-        watcher.recv_json(wait),
+        watcher.event(wait),
         json!({"type": "item.deleted", "data": {"id": second}})
     );
-    assert_eq!(watcher.recv(wait), Ok(Frame::Close(4404)));
+    if flavour == "quart" {
+        watcher.ended(4404, wait);
+    }
 
     // -- logout closes the login's sockets and ends its access tokens ------------------------
-    let mut feed = WsClient::connect_plain(port, "/ws/items").unwrap();
-    feed.send_text(&json!({"type": "auth", "token": token}).to_string())
-        .unwrap();
-    assert_eq!(feed.recv_json(wait), json!({"type": "ready"}));
+    let mut feed = Live::open(flavour, port, "/items", &token, wait);
     let logout = post(
         port,
         "/api/auth/logout",
@@ -393,7 +458,7 @@ fn a_fresh_project_withstands_a_hostile_client() {
         &json!({"refresh_token": alice["refresh_token"]}),
     );
     assert_eq!(logout.status, 200, "{logout:?}");
-    assert_eq!(feed.recv(wait), Ok(Frame::Close(4401)));
+    feed.ended(4401, wait);
     get(port, "/api/auth/me", Some(&token)).error(401, "UNAUTHORIZED");
 
     // -- the database file lost, then restored: 503s, then service again, no restart ----------
@@ -465,7 +530,7 @@ fn a_fresh_project_withstands_a_hostile_client() {
     get(port, "/health", None);
 
     // -- nothing above wrote a traceback ---------------------------------------------------------
-    let log = std::fs::read_to_string(logs.path().join("granian.log")).unwrap();
+    let log = std::fs::read_to_string(logs.path().join(format!("{server}.log"))).unwrap();
     assert!(
         !log.contains("Traceback"),
         "a traceback in the server log:\n{log}"
