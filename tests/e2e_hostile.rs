@@ -99,6 +99,35 @@ fn send(port: u16, head: &str, body: &[u8]) -> Reply {
     }
 }
 
+/// One response read off a kept-alive connection (its head and Content-Length body).
+fn read_response(stream: &mut TcpStream) -> String {
+    let mut raw = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        let n = stream.read(&mut buf).expect("read a response");
+        assert!(
+            n > 0,
+            "closed mid-response: {}",
+            String::from_utf8_lossy(&raw)
+        );
+        raw.extend_from_slice(&buf[..n]);
+        let text = String::from_utf8_lossy(&raw).into_owned();
+        if let Some((head, body)) = text.split_once("\r\n\r\n") {
+            let length: usize = head
+                .lines()
+                .find_map(|l| {
+                    let (k, v) = l.split_once(':')?;
+                    k.eq_ignore_ascii_case("content-length")
+                        .then(|| v.trim().parse().ok())?
+                })
+                .unwrap_or(0);
+            if body.len() >= length {
+                return text;
+            }
+        }
+    }
+}
+
 fn request(port: u16, method: &str, path: &str, token: Option<&str>, body: &[u8]) -> Reply {
     let auth = token
         .map(|t| format!("Authorization: Bearer {t}\r\n"))
@@ -234,7 +263,7 @@ fn hostile_client(flavour: &str, server: &str) {
     let database = backend.join("demo.db");
     assert!(database.exists());
     let logs = tempfile::tempdir().unwrap();
-    let api = common::api_server::ApiServer::start(&backend, &[], logs.path());
+    let mut api = common::api_server::ApiServer::start(&backend, &[], logs.path());
     let port = api.port;
     let wait = Duration::from_secs(10);
 
@@ -528,6 +557,51 @@ fn hostile_client(flavour: &str, server: &str) {
         reply.retry_later(429, "RATE_LIMITED");
     }
     get(port, "/health", None);
+
+    if flavour == "flask" {
+        // -- a graceful stop (SIGTERM, as `docker stop`) ends open streams at once -----------
+        // gunicorn's gevent worker waits for every open connection, up to graceful_timeout
+        // (10 s): an event stream and an idle keep-alive connection must not hold it up.
+        let mut stream = Live::open(flavour, port, "/items", &token, wait);
+        let mut idle = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        idle.set_read_timeout(Some(wait)).unwrap();
+        idle.write_all(b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            .unwrap();
+        let answer = read_response(&mut idle);
+        assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+        assert!(
+            !answer.to_lowercase().contains("connection: close"),
+            "not kept alive: {answer}"
+        );
+        let start = std::time::Instant::now();
+        api.send_term();
+        stream.ended(0, Duration::from_secs(2));
+        let ended = start.elapsed();
+        let took = api
+            .wait_exit(start, Duration::from_secs(12))
+            .unwrap_or_else(|| {
+                panic!("gunicorn still runs 12 s after SIGTERM\n{}", api.log_tail())
+            });
+        eprintln!(
+            "SIGTERM with an open stream: the stream ended after {ended:?}, gunicorn exited after {took:?}"
+        );
+        assert!(
+            ended < Duration::from_secs(1),
+            "the stream ended after {ended:?}"
+        );
+        assert!(
+            took < Duration::from_secs(2),
+            "gunicorn took {took:?} to stop\n{}",
+            api.log_tail()
+        );
+        let mut rest = Vec::new();
+        let _ = idle.read_to_end(&mut rest);
+        assert!(
+            rest.is_empty(),
+            "the idle connection got: {}",
+            String::from_utf8_lossy(&rest)
+        );
+    }
 
     // -- nothing above wrote a traceback ---------------------------------------------------------
     let log = std::fs::read_to_string(logs.path().join(format!("{server}.log"))).unwrap();
