@@ -13,13 +13,12 @@ mod common;
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::path::Path;
 use std::sync::{Arc, Barrier};
 use std::time::Duration;
 
+use common::backend::{Install, Served, serve_new_project};
 use common::sse::{Item, SseClient};
 use common::ws::{Frame, WsClient};
-use common::{clean_command, fsi, run_ok, tool};
 use serde_json::{Value, json};
 
 const PASSWORD: &str = "correct horse battery staple";
@@ -177,12 +176,6 @@ fn count(replies: &[Reply], status: u16) -> usize {
     replies.iter().filter(|r| r.status == status).count()
 }
 
-fn uv(backend: &Path) -> std::process::Command {
-    let mut cmd = clean_command(tool("uv"));
-    cmd.current_dir(backend);
-    cmd
-}
-
 /// A live-update subscription of the flavour's channel: a WebSocket (Quart) or an SSE stream
 /// opened with a one-time ticket (Flask).
 enum Live {
@@ -248,22 +241,22 @@ fn a_fresh_flask_project_withstands_a_hostile_client() {
 
 fn hostile_client(flavour: &str, server: &str) {
     let work = tempfile::tempdir().unwrap();
-    run_ok(fsi().current_dir(work.path()).args([
-        "new",
+    // The production install (Dockerfile.prod): no dev dependencies; the SQLite default.
+    let Served {
+        backend,
+        mut api,
+        logs,
+        ..
+    } = serve_new_project(
+        work.path(),
         "demo",
-        "--yes",
-        "--no-git",
-        "--backend",
         flavour,
-    ]));
-    let backend = work.path().join("demo/backend");
-    // The production install (Dockerfile.prod): no dev dependencies.
-    run_ok(uv(&backend).args(["sync", "--locked", "--no-dev", "--quiet"]));
-    run_ok(uv(&backend).args(["run", "--no-sync", "alembic", "upgrade", "head"]));
+        &["--no-git"],
+        Install::Production,
+        &[],
+    );
     let database = backend.join("demo.db");
     assert!(database.exists());
-    let logs = tempfile::tempdir().unwrap();
-    let mut api = common::api_server::ApiServer::start(&backend, &[], logs.path());
     let port = api.port;
     let wait = Duration::from_secs(10);
 

@@ -17,7 +17,7 @@ from app.modules.auth.models import User
 from app.modules.auth.passwords import common_passwords
 from app.modules.auth.rate_limit import Limit, MemoryLoginLimiter, RedisLoginLimiter
 from app.redis_client import create_redis
-from tests.helpers import bearer, register, serving
+from tests.helpers import bearer, register, serving, simultaneously
 
 PASSWORD = "correct horse battery"
 
@@ -37,10 +37,11 @@ def assert_limited(response, body: dict, code: str = "RATE_LIMITED") -> None:
 # -- the login limit under concurrency ---------------------------------------
 
 
-def test_simultaneous_guesses_cannot_pass_the_limit(client, settings):
+def test_simultaneous_guesses_cannot_pass_the_limit(app, client, settings):
     register(client, email="target@example.com", password=PASSWORD)
-    guesses = [login(client, "target@example.com", f"guess number {n}") for n in range(30)]
-    guesses.append(login(client, "target@example.com", PASSWORD))  # the right one, in the burst
+    # 30 wrong guesses and the right one (the last), released at once from 31 threads.
+    passwords = [f"guess number {n}" for n in range(30)] + [PASSWORD]
+    guesses = simultaneously(31, lambda n: login(app.test_client(), "target@example.com", passwords[n]))
     responses = guesses
     statuses = [r.status_code for r in responses]
     # Exactly `limit` attempts were checked; every other one was refused without a hash.
@@ -64,13 +65,13 @@ def test_registrations_from_one_address_are_limited_before_hashing(app, client, 
         return real_hash(password)
 
     hasher.hash = counting_hash
-    burst = [
-        client.post(
+    burst = simultaneously(
+        settings.register_rate_limit + 5,
+        lambda n: app.test_client().post(
             "/api/auth/register",
             json={"email": f"new-{n}@example.com", "password": PASSWORD, "display_name": "New"},
-        )
-        for n in range(settings.register_rate_limit + 5)
-    ]
+        ),
+    )
     responses = burst
     statuses = [r.status_code for r in responses]
     assert statuses.count(201) == settings.register_rate_limit, statuses
@@ -130,7 +131,7 @@ def limiter(request, settings):
 
 def test_limiter_reserves_atomically(limiter):
     limits = (Limit("account:a|x", 3), Limit("address:a", 5))
-    results = [limiter.reserve(limits) for _ in range(20)]
+    results = simultaneously(20, lambda _: limiter.reserve(limits))
     admitted = [r for r in results if not isinstance(r, int)]
     assert len(admitted) == 3
     assert all(isinstance(r, int) and r >= 1 for r in results if r not in admitted)
