@@ -38,6 +38,10 @@ keepalive = 5
 # Request lines up to 8 KiB, as nginx's default buffers pass them (gunicorn's own default,
 # 4 KiB, answers longer ones itself with an HTML 414 instead of the app's error envelope).
 limit_request_line = 8190
+# No control socket (gunicorn >= 25.1, for `gunicornc`): it would live in $HOME/.gunicorn, which
+# the image's unprivileged user cannot create (an ERROR line at every start), and every gunicorn
+# of a host (or a test run) would share that one path.
+control_socket_disable = True
 accesslog = "-" if os.environ.get("GUNICORN_ACCESS_LOG", "1") != "0" else None
 errorlog = "-"
 
