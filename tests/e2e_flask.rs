@@ -60,6 +60,10 @@ fn flask_backend_runs_for_real() {
     //      DATABASE_URL, as compose writes them); Alembic on PostgreSQL, matching the models.
     let services = backend::suite_and_migrations(&backend);
     let (app_url, redis_url) = (services.app_url.clone(), services.redis_url.clone());
+    eprintln!(
+        "pytest (SQLite; PostgreSQL + Redis): {:?}",
+        services.summaries
+    );
 
     // 4. gunicorn (gevent workers, two of them with Redis) on the migrated database.
     let logs = tempfile::tempdir().unwrap();

@@ -8,6 +8,7 @@
 //! after a delete and a logout, /health's version, and the database file lost and restored.
 //! Every answer must be a 4xx/503 envelope and the server log must hold no traceback and no
 //! ERROR line. One body of checks, run once per flavour.
+#![allow(clippy::print_stderr)] // the graceful stop's timings
 
 mod common;
 
@@ -582,8 +583,12 @@ fn hostile_client(flavour: &str, server: &str) {
             ended < Duration::from_secs(1),
             "the stream ended after {ended:?}"
         );
+        // Typically 1.1-1.5 s: gunicorn's gevent worker looks at its stop flag once a second,
+        // then the worker and the master exit. Without the hook it waited graceful_timeout
+        // (10 s). The bound leaves room for a loaded 2-core CI machine (2.6 s was seen under
+        // a parallel build); the stream itself must end at once (above).
         assert!(
-            took < Duration::from_secs(2),
+            took < Duration::from_secs(4),
             "gunicorn took {took:?} to stop\n{}",
             api.log_tail()
         );

@@ -203,12 +203,14 @@ pub struct OnPostgres {
     /// writes it.
     pub app_url: String,
     pub redis_url: String,
+    /// pytest's summary lines: on SQLite, on PostgreSQL + Redis.
+    pub summaries: [String; 2],
 }
 
 /// The generated checks as `./scripts/test` runs them (ruff, pytest) on the SQLite default
 /// (the PostgreSQL/Redis-only tests skip) and on PostgreSQL + Redis (nothing skips); then
 /// `alembic upgrade head` on a fresh PostgreSQL database, and `alembic check` (the models
-/// match the migrations). Prints both pytest summaries.
+/// match the migrations).
 pub fn suite_and_migrations(backend: &Path) -> OnPostgres {
     ruff(backend);
     let sqlite_summary = pytest(backend, &[]);
@@ -216,7 +218,6 @@ pub fn suite_and_migrations(backend: &Path) -> OnPostgres {
         sqlite_summary.contains("skipped"),
         "PG/Redis-only tests skip here: {sqlite_summary}"
     );
-    eprintln!("pytest (SQLite): {sqlite_summary}");
 
     let pg = super::postgres::Postgres::start();
     let redis = super::redis::Redis::start();
@@ -231,7 +232,6 @@ pub fn suite_and_migrations(backend: &Path) -> OnPostgres {
         ],
     );
     assert!(!pg_summary.contains("skipped"), "{pg_summary}");
-    eprintln!("pytest (PostgreSQL + Redis): {pg_summary}");
 
     let app_url = pg.url("app");
     let pg_env = [("DATABASE_URL", app_url.as_str())];
@@ -246,6 +246,7 @@ pub fn suite_and_migrations(backend: &Path) -> OnPostgres {
         redis,
         app_url,
         redis_url,
+        summaries: [sqlite_summary, pg_summary],
     }
 }
 
