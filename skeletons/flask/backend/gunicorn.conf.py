@@ -56,7 +56,6 @@ def worker_exit(server, worker) -> None:  # noqa: ANN001 - gunicorn's hook signa
     close_app(app)
 
 
-
 def post_worker_init(worker) -> None:  # noqa: ANN001 - gunicorn's hook signature
     """Make this worker's graceful stop prompt.
 
@@ -68,7 +67,10 @@ def post_worker_init(worker) -> None:  # noqa: ANN001 - gunicorn's hook signatur
     connection closes once its current response is done. Requests in progress finish.
     """
     import gevent
+    from gunicorn.workers.ggevent import GeventWorker
 
+    if not isinstance(worker, GeventWorker):  # another worker class from the command line
+        return
     busy: dict[object, bool] = {}  # open connection (client socket) → serving a request
     serve_connection = worker.handle
     serve_request = worker.handle_request
