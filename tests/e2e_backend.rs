@@ -8,96 +8,20 @@ mod common;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::Duration;
 
+use common::backend::{self, Install, alembic, assert_valid_openapi};
 use common::ws::{Frame, WsClient};
-use common::{clean_command, combined, compose, fsi, http, nginx, run, run_ok, tool};
+use common::{clean_command, combined, compose, fsi, http, nginx, run, run_ok};
 use serde_json::json;
 
-/// `fsi new NAME --yes [extra]` in `parent`; returns the project directory.
+/// `fsi new NAME --yes [extra]` (the Quart flavour, the default) in `parent`.
 fn new_project(parent: &Path, name: &str, extra: &[&str]) -> PathBuf {
-    run_ok(
-        fsi()
-            .current_dir(parent)
-            .args(["new", name, "--yes"])
-            .args(extra),
-    );
-    parent.join(name)
-}
-
-fn uv(backend: &Path) -> Command {
-    let mut cmd = clean_command(tool("uv"));
-    cmd.current_dir(backend);
-    cmd
+    backend::new_project(parent, name, "quart", extra)
 }
 
 fn uv_sync(backend: &Path) {
-    run_ok(uv(backend).args(["sync", "--locked", "--quiet"]));
-}
-
-/// The generated suite, as `./scripts/test` runs it; returns pytest's summary line.
-fn pytest(backend: &Path, env: &[(&str, &str)]) -> String {
-    let out = run_ok(
-        uv(backend)
-            .args([
-                "run",
-                "--no-sync",
-                "pytest",
-                "-q",
-                "-p",
-                "no:cacheprovider",
-                "-rs",
-            ])
-            .envs(env.iter().copied()),
-    );
-    let text = combined(&out);
-    let summary = text
-        .lines()
-        .rev()
-        .find(|l| l.contains(" passed"))
-        .unwrap_or_else(|| panic!("no pytest summary in:\n{text}"))
-        .to_string();
-    assert!(
-        !summary.contains("failed") && !summary.contains("error"),
-        "{text}"
-    );
-    summary
-}
-
-fn alembic(backend: &Path, args: &[&str], env: &[(&str, &str)]) -> String {
-    let out = run_ok(
-        uv(backend)
-            .args(["run", "--no-sync", "alembic"])
-            .args(args)
-            .envs(env.iter().copied()),
-    );
-    combined(&out)
-}
-
-/// `document` passes openapi-spec-validator, run from fsi's tools venv (scripts/test-requirements.txt),
-/// not from the generated project's own dependencies.
-fn assert_valid_openapi(document: &str) {
-    let python = common::repo_root().join(".tools/venv/bin/python");
-    assert!(
-        common::is_executable(&python),
-        "{} is missing; run scripts/install-test-deps",
-        python.display()
-    );
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("openapi.json");
-    std::fs::write(&file, document).unwrap();
-    run_ok(
-        clean_command(&python)
-            .args([
-                "-c",
-                "import json, sys\n\
-         from openapi_spec_validator import validate\n\
-         from openapi_spec_validator.validation import OpenAPIV31SpecValidator\n\
-         validate(json.load(open(sys.argv[1])), cls=OpenAPIV31SpecValidator)",
-            ])
-            .arg(&file),
-    );
+    backend::uv_sync(backend, Install::Dev);
 }
 
 /// GET /openapi.json at `base`: valid OpenAPI 3.1 naming the auth and items routes and DTOs.
@@ -231,40 +155,18 @@ fn generated_backend_runs_for_real() {
 
     uv_sync(&backend);
 
-    // 1. The generated suite on its default, a temporary SQLite file.
-    let sqlite_summary = pytest(&backend, &[]);
-    assert!(
-        sqlite_summary.contains("skipped"),
-        "PG/Redis-only tests skip here: {sqlite_summary}"
-    );
+    // 1-2. The generated checks on the SQLite default, then on PostgreSQL and Redis (nothing
+    //      skips); Alembic on PostgreSQL, matching the models.
+    let services = backend::suite_and_migrations(&backend);
+    let (app_url, redis_url) = (services.app_url.clone(), services.redis_url.clone());
 
-    // 2. The same suite on PostgreSQL and Redis: nothing may skip.
-    let pg = common::postgres::Postgres::start();
-    let redis = common::redis::Redis::start();
-    pg.create_database("tests");
-    pg.create_database("app");
-    let redis_url = redis.url();
-    let tests_url = pg.url("tests");
-    let pg_summary = pytest(
-        &backend,
-        &[("DATABASE_URL", &tests_url), ("REDIS_URL", &redis_url)],
-    );
-    assert!(!pg_summary.contains("skipped"), "{pg_summary}");
-
-    // 3. Alembic on the SQLite default and on PostgreSQL, and the models match the migrations.
+    // 3. Alembic on the SQLite default too.
     alembic(&backend, &["upgrade", "head"], &[]);
     assert!(
         backend.join("demo.db").exists(),
         "the SQLite default is backend/demo.db"
     );
-    let app_url = pg.url("app");
     let pg_env = [("DATABASE_URL", app_url.as_str())];
-    alembic(&backend, &["upgrade", "head"], &pg_env);
-    let check = alembic(&backend, &["check"], &pg_env);
-    assert!(
-        check.contains("No new upgrade operations detected"),
-        "{check}"
-    );
     let current = alembic(&backend, &["current"], &pg_env);
     assert!(current.contains("(head)"), "{current}");
 
@@ -275,30 +177,15 @@ fn generated_backend_runs_for_real() {
         &[("DATABASE_URL", &app_url), ("REDIS_URL", &redis_url)],
         logs.path(),
     );
-    let health = http::get(&api.url("/health")).unwrap();
-    assert_eq!(health.status, 200, "{health:?}\n{}", api.log_tail());
-    let body = health.json();
-    assert_eq!(body["status"], "healthy");
-    assert_eq!(body["checks"], json!({"database": "ok", "redis": "ok"}));
-    let registered = http::post_json(
-        &api.url("/api/auth/register"),
-        &json!({"email": "e2e@example.com", "password": "long enough password"}),
-        &[],
-    )
-    .unwrap();
-    assert_eq!(registered.status, 201, "{registered:?}");
-    let token = registered.json()["data"]["access_token"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    backend::assert_healthy_with_redis(&api);
+    let registered = backend::register(&api, "e2e@example.com");
+    let token = registered.data_str("access_token");
     let bearer = format!("Bearer {token}");
-    let created = http::post_json(
+    let created = backend::create_item(
         &api.url("/api/items"),
-        &json!({"title": "From the e2e test", "price": 12.5}),
-        &[("Authorization", &bearer)],
-    )
-    .unwrap();
-    assert_eq!(created.status, 201, "{created:?}");
+        &bearer,
+        json!({"title": "From the e2e test", "price": 12.5}),
+    );
     assert_eq!(created.json()["data"]["price"], "12.50");
     let missing = http::get(&api.url("/api/nothing")).unwrap();
     assert_eq!(missing.status, 404);
@@ -322,31 +209,10 @@ fn generated_backend_runs_for_real() {
         combined(&as_shipped)
     );
 
-    let web_root = ngx.path().join("www");
+    let web_root = nginx::spa_root(ngx.path());
     std::fs::create_dir_all(web_root.join("assets")).unwrap();
-    std::fs::write(
-        web_root.join("index.html"),
-        "<!doctype html><div id=root>spa</div>",
-    )
-    .unwrap();
     std::fs::write(web_root.join("assets/app-1a2b3c.js"), "console.log('hi')").unwrap();
-    let (http_port, https_port) = (common::free_port(), common::free_port());
-    let adapted = nginx::adapt(
-        &site,
-        &nginx::Loopback {
-            http_port,
-            https_port,
-            api: format!("127.0.0.1:{}", api.port),
-            root: &web_root,
-            tls: &tls,
-        },
-    );
-    let front = nginx::Nginx::start(
-        &ngx.path().join("loopback"),
-        &adapted,
-        http_port,
-        https_port,
-    );
+    let front = nginx::Nginx::in_front_of(ngx.path(), &site, &tls, &web_root, api.port);
 
     let health = http::get(&front.https("/health")).unwrap();
     assert_eq!(health.status, 200, "{health:?}\n{}", front.log_tail());
@@ -392,21 +258,19 @@ fn generated_backend_runs_for_real() {
     );
     // Live updates through nginx's WebSocket upgrade: auth by first message, then events.
     let wait = Duration::from_secs(10);
-    let mut live = WsClient::connect_tls(https_port, "/ws/items").unwrap();
+    let mut live = WsClient::connect_tls(front.https_port, "/ws/items").unwrap();
     live.send_text(&json!({"type": "auth", "token": token}).to_string())
         .unwrap();
     assert_eq!(live.recv_json(wait), json!({"type": "ready"}));
-    let created = http::post_json(
+    let created = backend::create_item(
         &front.https("/api/items"),
-        &json!({"title": "Through nginx", "price": "3"}),
-        &[("Authorization", &bearer)],
-    )
-    .unwrap();
-    assert_eq!(created.status, 201, "{created:?}");
+        &bearer,
+        json!({"title": "Through nginx", "price": "3"}),
+    );
     let event = live.recv_json(wait);
     assert_eq!(event["type"], "item.created", "{event}");
     assert_eq!(event["data"], created.json()["data"]);
-    let mut intruder = WsClient::connect_tls(https_port, "/ws/items").unwrap();
+    let mut intruder = WsClient::connect_tls(front.https_port, "/ws/items").unwrap();
     intruder
         .send_text(r#"{"type": "auth", "token": "forged"}"#)
         .unwrap();
@@ -416,7 +280,7 @@ fn generated_backend_runs_for_real() {
     assert_eq!(redirect.status, 301, "{redirect:?}");
     assert_eq!(
         redirect.header("location"),
-        Some(format!("https://127.0.0.1:{https_port}/items?x=1").as_str())
+        Some(format!("https://127.0.0.1:{}/items?x=1", front.https_port).as_str())
     );
     drop(front);
     drop(api);
@@ -491,39 +355,5 @@ fn second_new_into_the_same_directory_refuses_and_changes_nothing() {
 
 #[test]
 fn minimal_project_backend_tests_pass() {
-    let work = tempfile::tempdir().unwrap();
-    let root = new_project(
-        work.path(),
-        "bare",
-        &["--no-auth", "--no-realtime", "--no-deploy", "--no-git"],
-    );
-    let backend = root.join("backend");
-    for absent in [
-        "backend/app/modules/auth",
-        "backend/app/modules/realtime",
-        "backend/Dockerfile.prod",
-        "docker-compose.prod.yml",
-        ".env.example",
-        "nginx",
-    ] {
-        assert!(
-            !root.join(absent).exists(),
-            "{absent} should not be generated"
-        );
-    }
-    assert!(!read(&backend.join("app/modules/items/dtos.py")).contains("owner_id"));
-    uv_sync(&backend);
-    pytest(&backend, &[]);
-    // Without auth the API is public.
-    alembic(&backend, &["upgrade", "head"], &[]);
-    let logs = tempfile::tempdir().unwrap();
-    let api = common::api_server::ApiServer::start(&backend, &[], logs.path());
-    let created = http::post_json(
-        &api.url("/api/items"),
-        &json!({"title": "Open", "price": "1"}),
-        &[],
-    )
-    .unwrap();
-    assert_eq!(created.status, 201, "{created:?}");
-    assert!(created.json()["data"].get("owner_id").is_none());
+    backend::minimal_project_works("quart");
 }

@@ -9,90 +9,19 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::{Duration, Instant};
 
+use common::backend::{self, Install, assert_valid_openapi};
 use common::sse::SseClient;
-use common::{clean_command, combined, fsi, http, nginx, run_ok, tool};
+use common::{http, nginx};
 use serde_json::json;
 
 fn new_project(parent: &Path, name: &str, extra: &[&str]) -> PathBuf {
-    run_ok(
-        fsi()
-            .current_dir(parent)
-            .args(["new", name, "--yes", "--backend", "flask"])
-            .args(extra),
-    );
-    parent.join(name)
-}
-
-fn uv(backend: &Path) -> Command {
-    let mut cmd = clean_command(tool("uv"));
-    cmd.current_dir(backend);
-    cmd
-}
-
-/// The generated suite, as `./scripts/test` runs it (ruff, then pytest); pytest's summary line.
-fn checks(backend: &Path, env: &[(&str, &str)]) -> String {
-    run_ok(uv(backend).args(["run", "--no-sync", "ruff", "check", "."]));
-    let out = run_ok(
-        uv(backend)
-            .args([
-                "run",
-                "--no-sync",
-                "pytest",
-                "-q",
-                "-p",
-                "no:cacheprovider",
-                "-rs",
-            ])
-            .envs(env.iter().copied()),
-    );
-    let text = combined(&out);
-    let summary = text
-        .lines()
-        .rev()
-        .find(|l| l.contains(" passed"))
-        .unwrap_or_else(|| panic!("no pytest summary in:\n{text}"))
-        .to_string();
-    assert!(
-        !summary.contains("failed") && !summary.contains("error"),
-        "{text}"
-    );
-    summary
-}
-
-/// `document` passes openapi-spec-validator, from the project's own venv (a locked dev
-/// dependency of the generated backend).
-fn assert_valid_openapi(backend: &Path, document: &str) {
-    let python = backend.join(".venv/bin/python");
-    assert!(
-        common::is_executable(&python),
-        "{} is missing; uv sync first",
-        python.display()
-    );
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("openapi.json");
-    std::fs::write(&file, document).unwrap();
-    run_ok(
-        clean_command(&python)
-            .current_dir(backend)
-            .args([
-                "-c",
-                "import json, sys\n\
-                 from openapi_spec_validator import validate\n\
-                 from openapi_spec_validator.validation import OpenAPIV31SpecValidator\n\
-                 validate(json.load(open(sys.argv[1])), cls=OpenAPIV31SpecValidator)",
-            ])
-            .arg(&file),
-    );
+    backend::new_project(parent, name, "flask", extra)
 }
 
 fn bearer_of(response: &http::Response) -> String {
-    let token = response.json()["data"]["access_token"]
-        .as_str()
-        .unwrap_or_else(|| panic!("no access_token: {response:?}"))
-        .to_string();
+    let token = response.data_str("access_token");
     format!("Bearer {token}")
 }
 
@@ -100,10 +29,7 @@ fn ticket(url: &str, bearer: &str) -> String {
     let answer = http::post_json(url, &json!({}), &[("Authorization", bearer)]).unwrap();
     assert_eq!(answer.status, 201, "{answer:?}");
     assert_eq!(answer.json()["data"]["expires_in"], 30);
-    answer.json()["data"]["ticket"]
-        .as_str()
-        .unwrap()
-        .to_string()
+    answer.data_str("ticket")
 }
 
 #[test]
@@ -128,48 +54,15 @@ fn flask_backend_runs_for_real() {
             "{quart_only} in a Flask project"
         );
     }
-    run_ok(uv(&backend).args(["sync", "--locked", "--quiet"]));
+    backend::uv_sync(&backend, Install::Dev);
 
-    // 1. The generated suite on its default, a temporary SQLite file.
-    let sqlite_summary = checks(&backend, &[]);
-    assert!(
-        sqlite_summary.contains("skipped"),
-        "PG/Redis-only tests skip here: {sqlite_summary}"
-    );
-    eprintln!("pytest (SQLite): {sqlite_summary}");
-
-    // 2. On PostgreSQL and Redis (async driver names in DATABASE_URL, as compose writes them).
-    let pg = common::postgres::Postgres::start();
-    let redis = common::redis::Redis::start();
-    pg.create_database("tests");
-    pg.create_database("app");
-    let redis_url = redis.url();
-    let pg_summary = checks(
-        &backend,
-        &[
-            ("DATABASE_URL", &pg.url("tests")),
-            ("REDIS_URL", &redis_url),
-        ],
-    );
-    assert!(!pg_summary.contains("skipped"), "{pg_summary}");
-    eprintln!("pytest (PostgreSQL + Redis): {pg_summary}");
-
-    // 3. Alembic on PostgreSQL; the models match the migrations.
-    let app_url = pg.url("app");
-    let pg_env = [("DATABASE_URL", app_url.as_str())];
-    run_ok(
-        uv(&backend)
-            .args(["run", "--no-sync", "alembic", "upgrade", "head"])
-            .envs(pg_env),
-    );
-    let check = combined(&run_ok(
-        uv(&backend)
-            .args(["run", "--no-sync", "alembic", "check"])
-            .envs(pg_env),
-    ));
-    assert!(
-        check.contains("No new upgrade operations detected"),
-        "{check}"
+    // 1-3. The generated suite on SQLite, then on PostgreSQL and Redis (async driver names in
+    //      DATABASE_URL, as compose writes them); Alembic on PostgreSQL, matching the models.
+    let services = backend::suite_and_migrations(&backend);
+    let (app_url, redis_url) = (services.app_url.clone(), services.redis_url.clone());
+    eprintln!(
+        "pytest (SQLite; PostgreSQL + Redis): {:?}",
+        services.summaries
     );
 
     // 4. gunicorn (gevent workers, two of them with Redis) on the migrated database.
@@ -185,25 +78,10 @@ fn flask_backend_runs_for_real() {
         ],
         logs.path(),
     );
-    let health = http::get(&api.url("/health")).unwrap();
-    assert_eq!(health.status, 200, "{health:?}\n{}", api.log_tail());
-    assert_eq!(
-        health.json()["checks"],
-        json!({"database": "ok", "redis": "ok"})
-    );
-
-    let registered = http::post_json(
-        &api.url("/api/auth/register"),
-        &json!({"email": "flask@example.com", "password": "long enough password"}),
-        &[],
-    )
-    .unwrap();
-    assert_eq!(registered.status, 201, "{registered:?}");
+    backend::assert_healthy_with_redis(&api);
+    let registered = backend::register(&api, "flask@example.com");
     let bearer = bearer_of(&registered);
-    let refresh_token = registered.json()["data"]["refresh_token"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let refresh_token = registered.data_str("refresh_token");
 
     // Forged tokens: a made-up one, one signed with another secret, `alg: none`.
     let forged = [
@@ -235,10 +113,7 @@ fn flask_backend_runs_for_real() {
     )
     .unwrap();
     assert_eq!(rotated.status, 200, "{rotated:?}");
-    let second = rotated.json()["data"]["refresh_token"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let second = rotated.data_str("refresh_token");
     let reused = http::post_json(
         &api.url("/api/auth/refresh"),
         &json!({"refresh_token": refresh_token}),
@@ -274,7 +149,7 @@ fn flask_backend_runs_for_real() {
     // The contract: valid OpenAPI 3.1 with the auth, items and ticket routes; /docs is a page.
     let spec = http::get(&api.url("/openapi.json")).unwrap();
     assert_eq!(spec.status, 200, "{spec:?}");
-    assert_valid_openapi(&backend, &spec.body);
+    assert_valid_openapi(&spec.body);
     let document = spec.json();
     for (path, method) in [
         ("/api/auth/login", "post"),
@@ -312,13 +187,11 @@ fn flask_backend_runs_for_real() {
         Ok(common::sse::Item::Retry(3000))
     );
     let posted_at = Instant::now();
-    let created = http::post_json(
+    let created = backend::create_item(
         &api.url("/api/items"),
-        &json!({"title": "Over SSE", "price": "4.20"}),
-        &[("Authorization", &bearer)],
-    )
-    .unwrap();
-    assert_eq!(created.status, 201, "{created:?}");
+        &bearer,
+        json!({"title": "Over SSE", "price": "4.20"}),
+    );
     let event = live
         .next_event(Duration::from_secs(2))
         .unwrap_or_else(|e| panic!("no event within 2 s of the POST: {e}\n{}", api.log_tail()));
@@ -366,33 +239,12 @@ fn flask_backend_runs_for_real() {
     let site = std::fs::read_to_string(root.join("nginx/nginx.conf")).unwrap();
     let ngx = tempfile::tempdir().unwrap();
     let tls = nginx::self_signed(ngx.path());
-    let web_root = ngx.path().join("www");
-    std::fs::create_dir_all(&web_root).unwrap();
-    std::fs::write(
-        web_root.join("index.html"),
-        "<!doctype html><div id=root>spa</div>",
-    )
-    .unwrap();
-    let (http_port, https_port) = (common::free_port(), common::free_port());
-    let adapted = nginx::adapt(
-        &site,
-        &nginx::Loopback {
-            http_port,
-            https_port,
-            api: format!("127.0.0.1:{}", api.port),
-            root: &web_root,
-            tls: &tls,
-        },
-    );
-    let front = nginx::Nginx::start(
-        &ngx.path().join("loopback"),
-        &adapted,
-        http_port,
-        https_port,
-    );
+    let web_root = nginx::spa_root(ngx.path());
+    let front = nginx::Nginx::in_front_of(ngx.path(), &site, &tls, &web_root, api.port);
     let value = ticket(&front.https("/api/realtime/ticket"), &bearer);
     let mut proxied =
-        SseClient::connect_tls(https_port, &format!("/sse/items?ticket={value}"), &[]).unwrap();
+        SseClient::connect_tls(front.https_port, &format!("/sse/items?ticket={value}"), &[])
+            .unwrap();
     assert_eq!(
         proxied.status,
         200,
@@ -401,13 +253,11 @@ fn flask_backend_runs_for_real() {
         front.log_tail()
     );
     let posted_at = Instant::now();
-    let created = http::post_json(
+    let created = backend::create_item(
         &front.https("/api/items"),
-        &json!({"title": "Through nginx", "price": "3"}),
-        &[("Authorization", &bearer)],
-    )
-    .unwrap();
-    assert_eq!(created.status, 201, "{created:?}");
+        &bearer,
+        json!({"title": "Through nginx", "price": "3"}),
+    );
     let event = proxied
         .next_event(Duration::from_secs(2))
         .unwrap_or_else(|e| {
@@ -425,15 +275,6 @@ fn flask_backend_runs_for_real() {
 
 #[test]
 fn flask_without_auth_or_realtime_passes_its_suite() {
-    let work = tempfile::tempdir().unwrap();
-    let root = new_project(
-        work.path(),
-        "plain",
-        &["--no-auth", "--realtime", "none", "--no-deploy"],
-    );
-    let backend = root.join("backend");
-    assert!(!root.join("backend/app/modules/realtime").exists());
-    run_ok(uv(&backend).args(["sync", "--locked", "--quiet"]));
-    let summary = checks(&backend, &[]);
+    let summary = backend::minimal_project_works("flask");
     eprintln!("pytest (no auth, no realtime): {summary}");
 }

@@ -4,8 +4,9 @@
 #
 #   - one PostgreSQL 15 on loopback (a throwaway cluster), one database per backend;
 #   - both backends in production mode, each with its production server and access log as shipped:
-#     the generated one with the command of backend/Dockerfile.prod (only --bind and --workers
-#     changed), the peer with `uvicorn app.main:app --workers N` (its README);
+#     each generated flavour with the command of its backend/Dockerfile.prod (only --bind and
+#     --workers changed: granian for Quart; gunicorn with gunicorn.conf.py, gevent workers, for
+#     Flask), the peer with `uvicorn app.main:app --workers N` (its README);
 #   - Python 3.13 for both (the peer needs it; the generated backend supports >= 3.11);
 #   - one user per backend owning 50 items, created through each API; a Bearer token from login;
 #   - `wrk -t2 -c50 --latency` on GET health and on the authenticated list of 20 items, in
@@ -19,7 +20,8 @@
 #
 # usage: bench/backend/run.sh [--rounds N] [--duration S] [--workers "1 2"] [--no-login]
 #   FSI=path/to/fsi     use this binary instead of building target/release/fsi
-#   FLAVOURS="quart"    the generated flavours to measure (see `start_flavour` for the Flask hook)
+#   FLAVOURS="quart flask"  the generated flavours to measure (default both: Quart served by granian,
+#                       Flask by gunicorn with its gunicorn.conf.py and gevent workers)
 #   KEEP=1              leave the servers and PostgreSQL running at the end (prints their pids)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -37,7 +39,7 @@ while [ $# -gt 0 ]; do
     *) echo "usage: $0 [--rounds N] [--duration S] [--workers \"1 2\"] [--no-login]" >&2; exit 2 ;;
   esac
 done
-FLAVOURS=${FLAVOURS:-quart}
+FLAVOURS=${FLAVOURS:-quart flask}
 PEER_SRC=${PEER_SRC:-$ROOT/../../shared/peers/fsft}
 [ -d "$PEER_SRC/backend" ] || PEER_SRC=/work/shared/peers/fsft
 WORK=$ROOT/bench/work/backend
@@ -109,10 +111,8 @@ mkdir -p "$GEN"
 JWT_SECRET=$("$PY313" -c 'import secrets; print(secrets.token_urlsafe(48))')
 render_flavour() { # $1 = flavour
   case "$1" in
-    quart) "$FSI" new "$GEN/quart/bench" --yes --no-git --no-types >/dev/null 2>&1 ;;
-    # Hook for the Flask flavour: once `fsi new` can render it, render it here (its own directory,
-    # database gen_flask) and give its production command in `gen_command`; the rest is shared.
-    flask) echo "the Flask flavour does not exist yet: render it in render_flavour()" >&2; return 3 ;;
+    quart|flask) "$FSI" new "$GEN/$1/bench" --yes --no-git --no-types --backend "$1" >/dev/null ;;
+    *) echo "unknown flavour $1 (quart, flask)" >&2; return 2 ;;
   esac
   local backend="$GEN/$1/bench/backend"
   (cd "$backend" && UV_PROJECT_ENVIRONMENT="$backend/.venv" uv sync -q --no-dev -p "$PY313")
@@ -121,7 +121,10 @@ gen_env() { # $1 = flavour: the environment of its server and migrations, one VA
   printf '%s\n' APP_ENV=production "JWT_SECRET=$JWT_SECRET" "DATABASE_URL=postgresql+asyncpg://app@127.0.0.1:$PGPORT/gen_$1" \
     "PATH=$GEN/$1/bench/backend/.venv/bin:$PATH"
 }
-# The production command: the CMD of backend/Dockerfile.prod with --bind/--workers replaced.
+# The production command: the CMD of backend/Dockerfile.prod with --bind/--workers replaced (Quart:
+# granian's flags; Flask: gunicorn with `--config gunicorn.conf.py`, where the worker class,
+# gevent, and every other setting stay as shipped; --workers is added, overriding the file's
+# WEB_CONCURRENCY default).
 gen_command() { # $1 = flavour, $2 = port, $3 = workers
   "$PY313" - "$GEN/$1/bench/backend/Dockerfile.prod" "$2" "$3" <<'PY'
 import json, re, shlex, sys
@@ -140,6 +143,8 @@ for arg in it:
         next(it)
     else:
         out.append(arg)
+if out[0] == "gunicorn" and "--workers" not in out and "-w" not in out:
+    out[1:1] = ["--workers", sys.argv[3]]
 print(shlex.join(out))
 PY
 }

@@ -78,6 +78,23 @@ impl ApiServer {
         self.server.pid()
     }
 
+    /// SIGTERM to the server's main process (as `docker stop` sends it); how long it took to
+    /// exit, or None if it is still running after `limit` (the guard still stops it on drop).
+    pub fn terminate(&mut self, limit: Duration) -> Option<Duration> {
+        self.server
+            .signal_and_wait(nix::sys::signal::Signal::SIGTERM, limit)
+    }
+
+    /// SIGTERM to the server's main process, not waiting (see `wait_exit`).
+    pub fn send_term(&self) {
+        self.server.signal(nix::sys::signal::Signal::SIGTERM);
+    }
+
+    /// Wait until the server's main process has exited, until `start + limit`; time since `start`.
+    pub fn wait_exit(&mut self, start: std::time::Instant, limit: Duration) -> Option<Duration> {
+        self.server.wait_exit(start, limit)
+    }
+
     pub fn log_tail(&self) -> String {
         self.server.log_tail()
     }

@@ -21,6 +21,14 @@ impl Response {
             .map(|(_, v)| v.as_str())
     }
 
+    /// The string at `data.<field>` of the JSON envelope; panics (with the response) if absent.
+    pub fn data_str(&self, field: &str) -> String {
+        self.json()["data"][field]
+            .as_str()
+            .unwrap_or_else(|| panic!("no data.{field}: {self:?}"))
+            .to_string()
+    }
+
     pub fn json(&self) -> serde_json::Value {
         serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
     }

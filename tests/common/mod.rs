@@ -7,6 +7,7 @@
 #![allow(dead_code)]
 
 pub mod api_server;
+pub mod backend;
 pub mod ci_replay;
 pub mod compose;
 pub mod git;

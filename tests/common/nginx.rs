@@ -156,6 +156,18 @@ pub fn test_config(dir: &Path, site: &str, hosts: &[&str]) -> Output {
     run(cmd.args(["sh", "-c", &script]))
 }
 
+/// `dir/www` holding a stand-in for the built SPA (`index.html` with `<div id=root>`).
+pub fn spa_root(dir: &Path) -> PathBuf {
+    let web_root = dir.join("www");
+    std::fs::create_dir_all(&web_root).unwrap();
+    std::fs::write(
+        web_root.join("index.html"),
+        "<!doctype html><div id=root>spa</div>",
+    )
+    .unwrap();
+    web_root
+}
+
 /// nginx running a loopback-adapted site.
 pub struct Nginx {
     pub http_port: u16,
@@ -164,6 +176,29 @@ pub struct Nginx {
 }
 
 impl Nginx {
+    /// The shipped `site` adapted to loopback on two free ports, in front of the API on
+    /// `api_port`, serving `web_root` with `tls`; started from `dir/loopback`.
+    pub fn in_front_of(
+        dir: &Path,
+        site: &str,
+        tls: &TlsPair,
+        web_root: &Path,
+        api_port: u16,
+    ) -> Nginx {
+        let (http_port, https_port) = (super::free_port(), super::free_port());
+        let adapted = adapt(
+            site,
+            &Loopback {
+                http_port,
+                https_port,
+                api: format!("127.0.0.1:{api_port}"),
+                root: web_root,
+                tls,
+            },
+        );
+        Nginx::start(&dir.join("loopback"), &adapted, http_port, https_port)
+    }
+
     /// Start nginx on `site` (already adapted with [`adapt`]) from `dir`; waits until the HTTPS
     /// port answers.
     pub fn start(dir: &Path, site: &str, http_port: u16, https_port: u16) -> Nginx {

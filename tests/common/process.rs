@@ -75,6 +75,30 @@ impl Background {
         }
     }
 
+    /// Send `signal` to the leader only (as `docker stop` does) and wait up to `limit` for it
+    /// to exit; how long that took, or None if it is still running.
+    pub fn signal_and_wait(&mut self, signal: Signal, limit: Duration) -> Option<Duration> {
+        let start = Instant::now();
+        self.signal(signal);
+        self.wait_exit(start, limit)
+    }
+
+    /// Send `signal` to the leader only.
+    pub fn signal(&self, signal: Signal) {
+        let _ = nix::sys::signal::kill(Pid::from_raw(self.child.id() as i32), signal);
+    }
+
+    /// Wait until the leader has exited, at most until `start + limit`; the time since `start`.
+    pub fn wait_exit(&mut self, start: Instant, limit: Duration) -> Option<Duration> {
+        while start.elapsed() < limit {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return Some(start.elapsed());
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        None
+    }
+
     /// Stop the whole process group: the stop signal, up to `grace` to exit, then SIGKILL.
     pub fn stop(&mut self, grace: Duration) {
         if self.stopped {

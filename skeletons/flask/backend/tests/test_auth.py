@@ -15,7 +15,7 @@ from app.config import ConfigError
 from app.main import create_app
 from app.modules.auth.models import RefreshToken, User
 from app.modules.auth.security import hash_token
-from tests.helpers import TEST_JWT_SECRET, bearer, register, serving
+from tests.helpers import TEST_JWT_SECRET, bearer, register, serving, simultaneously
 
 
 def b64(data: dict) -> str:
@@ -251,6 +251,21 @@ def test_reusing_a_refresh_token_revokes_its_family(client, user):
     assert (replay.get_json())["error"] == "UNAUTHORIZED"
     # ...and the legitimate successor is revoked with it.
     assert (refresh(client, first["refresh_token"])).status_code == 401
+
+
+def test_one_refresh_token_presented_at_once_rotates_once(app, client, user):
+    """Eight requests with one refresh token, released together: one rotation at most; the
+    others are reuse, which ends the login, so the pair that one got is dead as well."""
+    results = simultaneously(8, lambda _: refresh(app.test_client(), user["refresh_token"]))
+    statuses = [r.status_code for r in results]
+    assert statuses.count(200) <= 1, statuses
+    assert statuses.count(401) == len(statuses) - statuses.count(200), statuses
+    for response in results:
+        if response.status_code == 200:
+            pair = response.get_json()["data"]
+            assert refresh(client, pair["refresh_token"]).status_code == 401
+            assert me(client, pair["access_token"]).status_code == 401
+    assert me(client, user["access_token"]).status_code == 401
 
 
 def test_a_token_presented_again_soon_after_its_rotation_gets_a_new_pair(app, make_app):

@@ -15,6 +15,11 @@ Every delivered message gets an id (`id:` of the SSE stream), and the last
 
 A subscriber whose queue is full (a stalled client) is dropped rather than
 allowed to slow everyone else down; its stream then ends and the client reconnects.
+
+`close_streams()` ends every stream of this process, and every stream opened after it,
+at once: gunicorn.conf.py calls it when a worker is told to stop, so a graceful shutdown
+(or restart) does not wait `graceful_timeout` for browser tabs; EventSource reconnects,
+to a live worker.
 """
 
 from __future__ import annotations
@@ -61,11 +66,25 @@ class LocalFanout:
         self._channels: dict[str, set[Subscription]] = {}
         self._recent: dict[str, deque[Message]] = {}
         self._lock = threading.Lock()
+        self._closed = False
 
     def add(self, sub: Subscription) -> None:
         with self._lock:
+            if self._closed:  # shutting down: the stream ends after its first line
+                sub.queue.put_nowait(None)
+                return
             for channel in sub.channels:
                 self._channels.setdefault(channel, set()).add(sub)
+
+    def close(self) -> int:
+        """End every subscription, now and from now on (the process is stopping); their count."""
+        with self._lock:
+            self._closed = True
+            subs = {sub for subs in self._channels.values() for sub in subs}
+            self._channels.clear()
+        for sub in subs:
+            self._end(sub)
+        return len(subs)
 
     def remove(self, sub: Subscription) -> None:
         with self._lock:
@@ -104,6 +123,11 @@ class LocalFanout:
     def _drop(self, sub: Subscription) -> None:
         log.warning("dropping a stalled subscriber of %s", ", ".join(sub.channels))
         self.remove(sub)
+        self._end(sub)
+
+    @staticmethod
+    def _end(sub: Subscription) -> None:
+        """Empty the queue and put the end marker (None) in it."""
         sub.dropped = True
         with contextlib.suppress(queue.Empty):
             while True:
@@ -133,6 +157,10 @@ class Broadcaster(ABC):
 
     def stop(self) -> None:  # noqa: B027  (optional hook)
         """Stop delivering and release resources."""
+
+    def close_streams(self) -> int:
+        """End every open stream of this process (and refuse new ones): the worker is stopping."""
+        return self.fanout.close()
 
     @contextlib.contextmanager
     def subscribe(self, *channels: str) -> Iterator[Subscription]:
