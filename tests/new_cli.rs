@@ -273,34 +273,107 @@ fn backend_and_realtime_choices_and_their_contradictions() {
     let vite = std::fs::read_to_string(root.join("frontend/vite.config.ts")).unwrap();
     assert!(vite.contains("'/sse'") && !vite.contains("'/ws'"), "{vite}");
 
-    // Contradictions are usage errors that say why, before anything is written.
-    for (args, why) in [
-        (
-            &["--backend", "flask", "--realtime", "websocket"][..],
-            "WebSocket",
-        ),
-        (
-            &["--backend", "quart", "--realtime", "sse"][..],
-            "not yet available",
-        ),
-    ] {
-        let out = fsi()
-            .current_dir(dir.path())
-            .args(["new", "nope", "--yes"])
-            .args(args)
-            .output()
-            .unwrap();
-        assert_eq!(out.status.code(), Some(2), "{args:?}: {out:?}");
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert!(stderr.contains(why), "{args:?}: {stderr}");
-        assert!(!dir.path().join("nope").exists());
-    }
+    // Quart with Server-Sent Events: the async SSE module, the shared EventSource hook, no
+    // WebSocket files (the default backend is Quart, so `--realtime sse` alone asks for it).
+    let ok = fsi()
+        .current_dir(dir.path())
+        .args([
+            "new",
+            "quart-sse",
+            "--yes",
+            "--realtime",
+            "sse",
+            "--no-git",
+            "--no-types",
+        ])
+        .output()
+        .unwrap();
+    assert!(ok.status.success(), "{ok:?}");
+    let root = dir.path().join("quart-sse");
+    let config: toml::Table = std::fs::read_to_string(root.join("fsi.toml"))
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_eq!(config["answers"]["backend"].as_str(), Some("quart"));
+    assert_eq!(config["answers"]["realtime"].as_str(), Some("sse"));
+    assert!(root.join("backend/app/asgi.py").is_file());
+    let tickets =
+        std::fs::read_to_string(root.join("backend/app/modules/realtime/tickets.py")).unwrap();
+    assert!(
+        tickets.contains("from redis.asyncio import Redis") && tickets.contains("async def redeem"),
+        "the async ticket store: {tickets}"
+    );
+    let controller =
+        std::fs::read_to_string(root.join("backend/app/modules/realtime/controller.py")).unwrap();
+    assert!(
+        controller.contains("text/event-stream") && !controller.contains("websocket"),
+        "{controller}"
+    );
+    let main = std::fs::read_to_string(root.join("backend/app/main.py")).unwrap();
+    assert!(
+        main.contains(r#"url_prefix="/sse""#)
+            && main.contains(r#"url_prefix="/api/realtime""#)
+            && !main.contains(r#"url_prefix="/ws""#),
+        "{main}"
+    );
+    assert!(root.join("backend/tests/test_sse.py").is_file());
+    assert!(!root.join("backend/tests/test_realtime.py").exists());
+    let hook = std::fs::read_to_string(root.join("frontend/src/hooks/useItemUpdates.ts")).unwrap();
+    assert!(
+        hook.contains("new EventSource(") && !hook.contains("new WebSocket("),
+        "the SSE hook"
+    );
+    assert!(root.join("frontend/src/test/fakeEventSource.ts").is_file());
+    let vite = std::fs::read_to_string(root.join("frontend/vite.config.ts")).unwrap();
+    assert!(vite.contains("'/sse'") && !vite.contains("'/ws'"), "{vite}");
+
+    // A contradiction is a usage error that says why, before anything is written.
+    let args = [
+        "new",
+        "nope",
+        "--yes",
+        "--backend",
+        "flask",
+        "--realtime",
+        "websocket",
+    ];
+    let out = fsi().current_dir(dir.path()).args(args).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{args:?}: {out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("WebSocket"), "{args:?}: {stderr}");
+    assert!(!dir.path().join("nope").exists());
     let both = fsi()
         .current_dir(dir.path())
         .args(["new", "nope", "--yes", "--no-realtime", "--realtime", "sse"])
         .output()
         .unwrap();
     assert_eq!(both.status.code(), Some(2), "{both:?}");
+}
+
+#[test]
+fn fsi_add_resource_refuses_a_quart_project_with_server_sent_events() {
+    let dir = tempfile::tempdir().unwrap();
+    let ok = fsi()
+        .current_dir(dir.path())
+        .args(["new", "streams", "--yes", "--realtime", "sse", "--no-types"])
+        .output()
+        .unwrap();
+    assert!(ok.status.success(), "{ok:?}");
+    let root = dir.path().join("streams");
+    let before = std::fs::read_to_string(root.join("fsi.toml")).unwrap();
+    let out = fsi()
+        .current_dir(&root)
+        .args(["add", "resource", "book", "--field", "title:str"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("Server-Sent Events"), "{stderr}");
+    assert_eq!(
+        std::fs::read_to_string(root.join("fsi.toml")).unwrap(),
+        before
+    );
+    assert!(!root.join("backend/app/modules/books").exists());
 }
 
 #[test]

@@ -247,10 +247,11 @@ fn every_resource_template_renders_for_every_feature_combination() {
         "genre:enum(fiction|non-fiction|poetry)",
         "mood:enum(calm|tense)?",
     ];
-    // The resource templates are the Quart flavour's (`fsi add resource` refuses a Flask project).
+    // The resource templates are the Quart flavour's with a WebSocket feed (`fsi add resource`
+    // refuses a Flask project and a Server-Sent Events one).
     let quart = Answers::all_combinations()
         .into_iter()
-        .filter(|a| a.backend == scaffold::Backend::Quart);
+        .filter(|a| a.backend == scaffold::Backend::Quart && a.realtime != scaffold::Realtime::Sse);
     for answers in quart {
         for frontend in [true, false] {
             let entry = scaffold::ResourceEntry {
@@ -332,4 +333,88 @@ fn every_resource_template_renders_for_every_feature_combination() {
 
 fn paths_of(files: &[scaffold::PlannedFile]) -> Vec<&str> {
     files.iter().map(|f| f.path.as_str()).collect()
+}
+
+/// Each backend × realtime transport gets its own realtime files and no other transport's.
+#[test]
+fn realtime_transports_render_their_own_files() {
+    use scaffold::{Backend, Realtime};
+    let sse_only = [
+        "backend/app/modules/realtime/tickets.py",
+        "backend/tests/test_sse.py",
+        "frontend/src/test/fakeEventSource.ts",
+    ];
+    let ws_only = ["backend/tests/test_realtime.py"];
+    for (backend, realtime) in [
+        (Backend::Quart, Realtime::Websocket),
+        (Backend::Quart, Realtime::Sse),
+        (Backend::Quart, Realtime::None),
+        (Backend::Flask, Realtime::Sse),
+        (Backend::Flask, Realtime::None),
+    ] {
+        let answers = Answers {
+            backend,
+            realtime,
+            ..Answers::default()
+        };
+        let plan = scaffold::plan(&request(answers)).unwrap();
+        let listed = paths(&plan);
+        let what = format!("{backend:?} × {realtime:?}");
+        for p in sse_only {
+            assert_eq!(
+                listed.contains(&p),
+                realtime == Realtime::Sse,
+                "{what}: {p}"
+            );
+        }
+        for p in ws_only {
+            assert_eq!(
+                listed.contains(&p),
+                realtime == Realtime::Websocket,
+                "{what}: {p}"
+            );
+        }
+        let text = |p: &str| String::from_utf8(plan.get(p).unwrap().contents.clone()).unwrap();
+        if realtime == Realtime::None {
+            assert!(
+                !listed.contains(&"frontend/src/hooks/useItemUpdates.ts"),
+                "{what}"
+            );
+            assert!(
+                !listed.iter().any(|p| p.contains("modules/realtime/")),
+                "{what}"
+            );
+            continue;
+        }
+        let hook = text("frontend/src/hooks/useItemUpdates.ts");
+        let controller = text("backend/app/modules/realtime/controller.py");
+        let main = text("backend/app/main.py");
+        if realtime == Realtime::Sse {
+            assert!(
+                hook.contains("new EventSource(") && !hook.contains("new WebSocket("),
+                "{what}"
+            );
+            assert!(controller.contains("text/event-stream"), "{what}");
+            assert!(main.contains(r#"url_prefix="/sse""#), "{what}");
+            assert!(!main.contains(r#"url_prefix="/ws""#), "{what}");
+        } else {
+            assert!(
+                hook.contains("new WebSocket(") && !hook.contains("EventSource"),
+                "{what}"
+            );
+            assert!(controller.contains("@blueprint.websocket"), "{what}");
+            assert!(main.contains(r#"url_prefix="/ws""#), "{what}");
+        }
+        let tickets = listed
+            .contains(&"backend/app/modules/realtime/tickets.py")
+            .then(|| text("backend/app/modules/realtime/tickets.py"));
+        if let Some(tickets) = tickets {
+            // One shared template: async for Quart, sync for Flask.
+            assert_eq!(
+                tickets.contains("async def redeem"),
+                backend == Backend::Quart,
+                "{what}"
+            );
+        }
+    }
 }

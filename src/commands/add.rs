@@ -140,6 +140,12 @@ fn resource(ctx: &Ctx, args: ResourceArgs) -> CmdResult {
             ),
         ));
     }
+    if project.config.answers.realtime == scaffold::Realtime::Sse {
+        return Err(CommandError::msg(
+            ExitStatus::Refused,
+            "fsi add resource is not yet available for projects with Server-Sent Events (`realtime = \"sse\"`): its live feed is a WebSocket channel; nothing was changed",
+        ));
+    }
     let root = project.root.clone();
     let config = &project.config;
     let guarded = if args.dry_run {

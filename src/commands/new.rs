@@ -337,7 +337,7 @@ fn prompt_answers(
         let idx = dialoguer::Select::new()
             .with_prompt("Backend")
             .items([
-                "Quart (async, ASGI; WebSocket live updates)",
+                "Quart (async, ASGI; WebSocket or Server-Sent Events live updates)",
                 "Flask 3 (sync, WSGI on gunicorn; Server-Sent Events live updates)",
             ])
             .default(if a.backend == Backend::Flask { 1 } else { 0 })
@@ -366,18 +366,38 @@ fn prompt_answers(
     a.auth = chosen.contains(&0);
     a.deploy = chosen.contains(&1);
     if ask_realtime {
-        let transport = a.backend.default_realtime();
-        let label = match transport {
-            Realtime::Sse => "Server-Sent Events (one-time tickets, EventSource)",
-            _ => "WebSocket (token in the first message)",
-        };
+        // The backend's default transport first, then the others it supports, then none.
+        let mut transports = vec![a.backend.default_realtime()];
+        for t in [Realtime::Websocket, Realtime::Sse] {
+            let candidate = Answers {
+                realtime: t,
+                ..a.clone()
+            };
+            if !transports.contains(&t) && candidate.check().is_ok() {
+                transports.push(t);
+            }
+        }
+        transports.push(Realtime::None);
+        let labels: Vec<&str> = transports
+            .iter()
+            .map(|t| match t {
+                Realtime::Sse => "Server-Sent Events (one-time tickets, EventSource)",
+                Realtime::Websocket => "WebSocket (token in the first message)",
+                Realtime::None => "none",
+            })
+            .collect();
         let idx = dialoguer::Select::new()
             .with_prompt("Live item updates")
-            .items([label, "none"])
-            .default(if a.realtime == Realtime::None { 1 } else { 0 })
+            .items(&labels)
+            .default(
+                transports
+                    .iter()
+                    .position(|t| *t == a.realtime)
+                    .unwrap_or(0),
+            )
             .interact()
             .map_err(prompt_err)?;
-        a.realtime = if idx == 1 { Realtime::None } else { transport };
+        a.realtime = transports[idx];
     }
     if ask_database {
         let idx = dialoguer::Select::new()

@@ -84,7 +84,7 @@ pub enum Realtime {
     /// WebSocket channels (`/ws/items`), Quart only.
     #[default]
     Websocket,
-    /// Server-Sent Events (`/sse/items`) with one-time tickets, Flask only for now.
+    /// Server-Sent Events (`/sse/items`) with one-time tickets, on either backend.
     Sse,
     /// No live updates.
     None,
@@ -185,9 +185,6 @@ impl Answers {
         match (self.backend, self.realtime) {
             (Backend::Flask, Realtime::Websocket) => Err(
                 "the Flask flavour has no WebSocket channel: WSGI cannot hold a WebSocket; use `--realtime sse` (the default for Flask) or `--realtime none`, or `--backend quart`".into(),
-            ),
-            (Backend::Quart, Realtime::Sse) => Err(
-                "Server-Sent Events are not yet available for the Quart flavour: use `--realtime websocket` (the default for Quart) or `--realtime none`, or `--backend flask`".into(),
             ),
             _ => Ok(()),
         }
@@ -914,13 +911,16 @@ mod tests {
         assert!(all.iter().all(|a| a.check().is_ok()));
         assert_eq!(
             all.len(),
-            32,
-            "quart × {{websocket, none}} and flask × {{sse, none}}, 8 each"
+            40,
+            "quart × {{websocket, sse, none}} and flask × {{sse, none}}, 8 each"
         );
-        assert!(
-            all.iter()
-                .any(|a| a.backend == Backend::Flask && a.realtime == Realtime::Sse)
-        );
+        for backend in [Backend::Quart, Backend::Flask] {
+            assert!(
+                all.iter()
+                    .any(|a| a.backend == backend && a.realtime == Realtime::Sse),
+                "{backend:?} with sse"
+            );
+        }
         assert!(
             !all.iter()
                 .any(|a| a.backend == Backend::Flask && a.realtime == Realtime::Websocket)

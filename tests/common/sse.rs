@@ -150,8 +150,17 @@ impl SseClient {
                 .any(|(n, v)| n == "transfer-encoding" && v.to_lowercase().contains("chunked"));
             let mut body = Dechunk::new(reader, chunked);
             if status != 200 {
+                // To its end: the Content-Length (a keep-alive server such as granian leaves
+                // the connection open after it), else the last chunk, else the close.
+                let length = headers
+                    .iter()
+                    .find(|(n, _)| n == "content-length")
+                    .and_then(|(_, v)| v.parse::<u64>().ok());
                 let mut text = String::new();
-                let _ = body.read_to_string(&mut text);
+                let _ = match length {
+                    Some(n) if !chunked => body.by_ref().take(n).read_to_string(&mut text),
+                    _ => body.read_to_string(&mut text),
+                };
                 let _ = head_tx.send(Ok((status, headers, text)));
                 return;
             }
