@@ -128,18 +128,6 @@ fn resource(ctx: &Ctx, args: ResourceArgs) -> CmdResult {
     resource::check_resource_name(&args.name, &plural)?;
 
     let project = generated_project(ctx)?;
-    if project.config.answers.backend != scaffold::Backend::Quart {
-        return Err(CommandError::msg(
-            ExitStatus::Refused,
-            format!(
-                "fsi add resource is not yet available for the {} flavour: its templates are written for Quart; nothing was changed",
-                match project.config.answers.backend {
-                    scaffold::Backend::Flask => "Flask",
-                    scaffold::Backend::Quart => "Quart",
-                }
-            ),
-        ));
-    }
     let root = project.root.clone();
     let config = &project.config;
     let guarded = if args.dry_run {
