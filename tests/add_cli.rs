@@ -182,6 +182,81 @@ fn add_writes_the_slice_commits_it_and_a_second_add_is_refused() {
     );
 }
 
+/// A Flask project gets the same slice in its own flavour: sync Flask code, the live feed as
+/// a Server-Sent Events stream under /sse (or none with `--realtime none`), the anchors of the
+/// Flask main.py filled, one commit, and an update right after is a no-op.
+#[test]
+fn a_flask_project_gets_the_slice_in_its_flavour() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = new_project(dir.path(), &["--backend", "flask"]);
+    let before = tree(&root);
+    let mut args = BOOK.to_vec();
+    args.push("--dry-run");
+    let out = add(&root, &args);
+    assert_eq!(out.status.code(), Some(0), "{}", combined(&out));
+    let diff = String::from_utf8_lossy(&out.stdout);
+    for hunk in [
+        "+++ b/backend/app/modules/books/controller.py\n@@ ",
+        "+from flask import Blueprint, Response\n",
+        "+def list_books(query: PageParams) -> tuple[Response, int]:\n",
+        "+@feed_blueprint.get(\"/books\")\n",
+        "+++ b/backend/app/main.py\n@@ ",
+        "+    app.register_blueprint(books_feed_blueprint, url_prefix=\"/sse\")\n",
+        "+++ b/backend/tests/test_books.py\n@@ ",
+        "+++ b/frontend/src/App.tsx\n@@ ",
+        "+++ b/sessions/BE-05.xml\n@@ ",
+    ] {
+        assert!(diff.contains(hunk), "{hunk:?} not in:\n{diff}");
+    }
+    assert!(!diff.contains("async def"), "Flask's code is sync:\n{diff}");
+    assert!(!diff.contains("/ws"), "no WebSocket on Flask:\n{diff}");
+    assert_eq!(git(&root, &["status", "--porcelain"]), "");
+    assert_eq!(tree(&root), before, "a dry run writes nothing");
+
+    let out = add(&root, BOOK);
+    assert_eq!(out.status.code(), Some(0), "{}", combined(&out));
+    let read = |f: &str| std::fs::read_to_string(root.join(f)).unwrap();
+    let repository = read("backend/app/modules/books/repository.py");
+    assert!(
+        repository.contains("from sqlalchemy.orm import Session")
+            && !repository.contains("AsyncSession"),
+        "{repository}"
+    );
+    let events = read("backend/app/modules/books/events.py");
+    assert!(events.contains("type=\"book.created\""), "{events}");
+    assert!(read("frontend/src/types/books.ts").contains("BookResponse"));
+    let main = read("backend/app/main.py");
+    assert!(main.contains("url_prefix=\"/api/books\""), "{main}");
+    assert!(
+        main.contains("fsi:anchor blueprints") && main.contains("fsi:anchor blueprint-imports")
+    );
+    assert_eq!(
+        git(&root, &["status", "--porcelain"]),
+        "",
+        "everything committed"
+    );
+    assert!(
+        git(&root, &["log", "-1", "--format=%s"]).starts_with("feat(books): add the book resource")
+    );
+    let mut update = fsi();
+    update.current_dir(&root).arg("update");
+    let up = common::run(&mut update);
+    assert_eq!(up.status.code(), Some(0), "{}", combined(&up));
+    assert!(combined(&up).contains("up to date"), "{}", combined(&up));
+
+    // Without live updates: no events module, no stream.
+    let dir = tempfile::tempdir().unwrap();
+    let root = new_project(dir.path(), &["--backend", "flask", "--realtime", "none"]);
+    let out = add(&root, BOOK);
+    assert_eq!(out.status.code(), Some(0), "{}", combined(&out));
+    assert!(root.join("backend/app/modules/books/service.py").is_file());
+    assert!(!root.join("backend/app/modules/books/events.py").exists());
+    let main = std::fs::read_to_string(root.join("backend/app/main.py")).unwrap();
+    assert!(main.contains("url_prefix=\"/api/books\""), "{main}");
+    assert!(!main.contains("books_feed_blueprint"), "{main}");
+    assert_eq!(git(&root, &["status", "--porcelain"]), "");
+}
+
 #[test]
 fn bad_fields_and_names_are_located_usage_errors() {
     let dir = tempfile::tempdir().unwrap();
