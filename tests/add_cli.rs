@@ -76,16 +76,39 @@ fn tree(root: &Path) -> Vec<(String, u64)> {
     out
 }
 
+/// `fsi add resource book … --dry-run`: exit 0, the diff it prints.
+fn dry_run_book(root: &Path) -> String {
+    let mut args = BOOK.to_vec();
+    args.push("--dry-run");
+    let out = add(root, &args);
+    assert_eq!(out.status.code(), Some(0), "{}", combined(&out));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The book add left everything in one commit, and the recorded base has the slice: an update
+/// right after is a no-op.
+fn committed_and_up_to_date(root: &Path) {
+    assert_eq!(
+        git(root, &["status", "--porcelain"]),
+        "",
+        "everything committed"
+    );
+    assert!(
+        git(root, &["log", "-1", "--format=%s"]).starts_with("feat(books): add the book resource")
+    );
+    let mut update = fsi();
+    update.current_dir(root).arg("update");
+    let up = common::run(&mut update);
+    assert_eq!(up.status.code(), Some(0), "{}", combined(&up));
+    assert!(combined(&up).contains("up to date"), "{}", combined(&up));
+}
+
 #[test]
 fn dry_run_prints_hunks_and_leaves_the_tree_clean() {
     let dir = tempfile::tempdir().unwrap();
     let root = new_project(dir.path(), &[]);
     let before = tree(&root);
-    let mut args = BOOK.to_vec();
-    args.push("--dry-run");
-    let out = add(&root, &args);
-    assert_eq!(out.status.code(), Some(0), "{}", combined(&out));
-    let diff = String::from_utf8_lossy(&out.stdout);
+    let diff = dry_run_book(&root);
     assert!(
         diff.contains("+++ b/backend/app/modules/books/models.py\n@@ "),
         "{diff}"
@@ -137,21 +160,7 @@ fn add_writes_the_slice_commits_it_and_a_second_add_is_refused() {
         config.contains("[[resources]]\nname = \"book\""),
         "{config}"
     );
-    assert_eq!(
-        git(&root, &["status", "--porcelain"]),
-        "",
-        "everything committed"
-    );
-    assert!(
-        git(&root, &["log", "-1", "--format=%s"]).starts_with("feat(books): add the book resource")
-    );
-
-    // The recorded base has the slice: an update right after is a no-op.
-    let mut update = fsi();
-    update.current_dir(&root).arg("update");
-    let up = common::run(&mut update);
-    assert_eq!(up.status.code(), Some(0), "{}", combined(&up));
-    assert!(combined(&up).contains("up to date"), "{}", combined(&up));
+    committed_and_up_to_date(&root);
 
     // The same add again: exit 3, nothing changed.
     let head = git(&root, &["rev-parse", "HEAD"]);
@@ -190,11 +199,7 @@ fn a_flask_project_gets_the_slice_in_its_flavour() {
     let dir = tempfile::tempdir().unwrap();
     let root = new_project(dir.path(), &["--backend", "flask"]);
     let before = tree(&root);
-    let mut args = BOOK.to_vec();
-    args.push("--dry-run");
-    let out = add(&root, &args);
-    assert_eq!(out.status.code(), Some(0), "{}", combined(&out));
-    let diff = String::from_utf8_lossy(&out.stdout);
+    let diff = dry_run_book(&root);
     for hunk in [
         "+++ b/backend/app/modules/books/controller.py\n@@ ",
         "+from flask import Blueprint, Response\n",
@@ -230,19 +235,7 @@ fn a_flask_project_gets_the_slice_in_its_flavour() {
     assert!(
         main.contains("fsi:anchor blueprints") && main.contains("fsi:anchor blueprint-imports")
     );
-    assert_eq!(
-        git(&root, &["status", "--porcelain"]),
-        "",
-        "everything committed"
-    );
-    assert!(
-        git(&root, &["log", "-1", "--format=%s"]).starts_with("feat(books): add the book resource")
-    );
-    let mut update = fsi();
-    update.current_dir(&root).arg("update");
-    let up = common::run(&mut update);
-    assert_eq!(up.status.code(), Some(0), "{}", combined(&up));
-    assert!(combined(&up).contains("up to date"), "{}", combined(&up));
+    committed_and_up_to_date(&root);
 
     // Without live updates: no events module, no stream.
     let dir = tempfile::tempdir().unwrap();

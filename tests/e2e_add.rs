@@ -86,6 +86,63 @@ fn new_with_books(tmp: &Path, new_args: &[&str], extra: &[&str]) -> std::path::P
     root
 }
 
+/// `fsi run SESSIONS --assume-deps`: every one passes, the resource checks and `extra_checks`
+/// run; then the types are in sync and `fsi verify` (what the project's CI runs: plans valid,
+/// types in sync, the completed sessions still verified) holds.
+fn run_and_verify(root: &Path, sessions: &[&str], extra_checks: &[&str]) {
+    let mut args = vec!["run"];
+    args.extend_from_slice(sessions);
+    args.extend_from_slice(&["--assume-deps", "--port", "backend=0"]);
+    let run = fsi_in(root, &args);
+    let out = text(&run);
+    assert!(run.status.success(), "fsi run {sessions:?} failed:\n{out}");
+    assert!(
+        out.contains(&format!("{} passed, 0 failed", sessions.len())),
+        "{out}"
+    );
+    let checks = ["books_tests", "at_head", "migrations_roundtrip", "ruff"];
+    for check in checks.iter().chain(extra_checks) {
+        assert!(
+            out.contains(&format!("check {check}")),
+            "{check} did not run:\n{out}"
+        );
+    }
+    let types = fsi_in(root, &["types", "--check"]);
+    assert!(types.status.success(), "{}", text(&types));
+    let verify = fsi_in(root, &["verify", "--port", "backend=0"]);
+    assert!(
+        verify.status.success(),
+        "fsi verify failed:\n{}",
+        text(&verify)
+    );
+}
+
+/// The project's backend served by its production server; `book` is refused without a token
+/// (401); a registered user (the AuthResponse payload) is returned with the server and its logs
+/// directory (declared first: dropped after the server).
+fn serve_and_register(
+    root: &Path,
+    book: &serde_json::Value,
+) -> (
+    tempfile::TempDir,
+    common::api_server::ApiServer,
+    serde_json::Value,
+) {
+    let logs = tempfile::tempdir().unwrap();
+    let api = common::api_server::ApiServer::start(&root.join("backend"), &[], logs.path());
+    let refused = http::post_json(&api.url("/api/books"), book, &[]).unwrap();
+    assert_eq!(refused.status, 401, "{refused:?}");
+    let user = http::post_json(
+        &api.url("/api/auth/register"),
+        &json!({"email": "reader@example.com", "password": "correct horse battery", "display_name": "Reader"}),
+        &[],
+    )
+    .unwrap();
+    assert_eq!(user.status, 201, "{user:?}\n{}", api.log_tail());
+    let user = user.json()["data"].clone();
+    (logs, api, user)
+}
+
 #[test]
 fn an_added_resource_passes_its_sessions_and_serves_its_api() {
     for tool in ["uv", "npm", "node", "curl"] {
@@ -95,59 +152,12 @@ fn an_added_resource_passes_its_sessions_and_serves_its_api() {
     let root = new_with_books(tmp.path(), &[], &["genre:enum(fiction|poetry)"]);
 
     // The slice's own sessions prove it (earlier sessions are the scaffold's: assumed done).
-    let run = fsi_in(
-        &root,
-        &[
-            "run",
-            "BE-05",
-            "FE-03",
-            "--assume-deps",
-            "--port",
-            "backend=0",
-        ],
-    );
-    let out = text(&run);
-    assert!(run.status.success(), "fsi run BE-05 FE-03 failed:\n{out}");
-    assert!(out.contains("2 passed, 0 failed"), "{out}");
-    for check in [
-        "books_tests",
-        "at_head",
-        "migrations_roundtrip",
-        "ruff",
-        "typecheck",
-    ] {
-        assert!(
-            out.contains(&format!("check {check}")),
-            "{check} did not run:\n{out}"
-        );
-    }
-    let types = fsi_in(&root, &["types", "--check"]);
-    assert!(types.status.success(), "{}", text(&types));
-    // What the project's CI runs: plans valid, types in sync, the completed sessions (BE-05,
-    // FE-03) still verified.
-    let verify = fsi_in(&root, &["verify", "--port", "backend=0"]);
-    assert!(
-        verify.status.success(),
-        "fsi verify failed:\n{}",
-        text(&verify)
-    );
+    run_and_verify(&root, &["BE-05", "FE-03"], &["typecheck"]);
 
     // The API, served by granian on the development database BE-05 migrated.
-    let logs = tempfile::tempdir().unwrap();
-    let api = common::api_server::ApiServer::start(&root.join("backend"), &[], logs.path());
-    let books = api.url("/api/books");
     let book = json!({"title": "Dune", "pages": 412, "price": "9.90", "in_stock": true, "genre": "fiction"});
-    let refused = http::post_json(&books, &book, &[]).unwrap();
-    assert_eq!(refused.status, 401, "{refused:?}");
-
-    let user = http::post_json(
-        &api.url("/api/auth/register"),
-        &json!({"email": "reader@example.com", "password": "correct horse battery", "display_name": "Reader"}),
-        &[],
-    )
-    .unwrap();
-    assert_eq!(user.status, 201, "{user:?}\n{}", api.log_tail());
-    let user = user.json()["data"].clone();
+    let (_logs, api, user) = serve_and_register(&root, &book);
+    let books = api.url("/api/books");
     let bearer = format!("Bearer {}", user["access_token"].as_str().unwrap());
     let auth = [("Authorization", bearer.as_str())];
 
@@ -199,50 +209,13 @@ fn an_added_resource_in_a_flask_project_passes_its_session_and_streams_its_event
         "{controller}"
     );
 
-    let run = fsi_in(
-        &root,
-        &["run", "BE-05", "--assume-deps", "--port", "backend=0"],
-    );
-    let out = text(&run);
-    assert!(run.status.success(), "fsi run BE-05 failed:\n{out}");
-    assert!(out.contains("1 passed, 0 failed"), "{out}");
-    for check in [
-        "books_tests",
-        "at_head",
-        "migrations_roundtrip",
-        "ruff",
-        "books_served",
-    ] {
-        assert!(
-            out.contains(&format!("check {check}")),
-            "{check} did not run:\n{out}"
-        );
-    }
-    let verify = fsi_in(&root, &["verify", "--port", "backend=0"]);
-    assert!(
-        verify.status.success(),
-        "fsi verify failed:\n{}",
-        text(&verify)
-    );
+    run_and_verify(&root, &["BE-05"], &["books_served"]);
 
     // Served by gunicorn on the development database BE-05 migrated.
-    let logs = tempfile::tempdir().unwrap();
-    let api = common::api_server::ApiServer::start(&root.join("backend"), &[], logs.path());
-    let books = api.url("/api/books");
     let book = json!({"title": "Dune", "pages": 412, "price": "9.90", "in_stock": true});
-    let refused = http::post_json(&books, &book, &[]).unwrap();
-    assert_eq!(refused.status, 401, "{refused:?}");
-    let user = http::post_json(
-        &api.url("/api/auth/register"),
-        &json!({"email": "reader@example.com", "password": "correct horse battery", "display_name": "Reader"}),
-        &[],
-    )
-    .unwrap();
-    assert_eq!(user.status, 201, "{user:?}\n{}", api.log_tail());
-    let bearer = format!(
-        "Bearer {}",
-        user.json()["data"]["access_token"].as_str().unwrap()
-    );
+    let (_logs, api, user) = serve_and_register(&root, &book);
+    let books = api.url("/api/books");
+    let bearer = format!("Bearer {}", user["access_token"].as_str().unwrap());
     let auth = [("Authorization", bearer.as_str())];
 
     let without = SseClient::connect_plain(api.port, "/sse/books", &[]).unwrap();
