@@ -76,16 +76,39 @@ fn tree(root: &Path) -> Vec<(String, u64)> {
     out
 }
 
+/// `fsi add resource book … --dry-run`: exit 0, the diff it prints.
+fn dry_run_book(root: &Path) -> String {
+    let mut args = BOOK.to_vec();
+    args.push("--dry-run");
+    let out = add(root, &args);
+    assert_eq!(out.status.code(), Some(0), "{}", combined(&out));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The book add left everything in one commit, and the recorded base has the slice: an update
+/// right after is a no-op.
+fn committed_and_up_to_date(root: &Path) {
+    assert_eq!(
+        git(root, &["status", "--porcelain"]),
+        "",
+        "everything committed"
+    );
+    assert!(
+        git(root, &["log", "-1", "--format=%s"]).starts_with("feat(books): add the book resource")
+    );
+    let mut update = fsi();
+    update.current_dir(root).arg("update");
+    let up = common::run(&mut update);
+    assert_eq!(up.status.code(), Some(0), "{}", combined(&up));
+    assert!(combined(&up).contains("up to date"), "{}", combined(&up));
+}
+
 #[test]
 fn dry_run_prints_hunks_and_leaves_the_tree_clean() {
     let dir = tempfile::tempdir().unwrap();
     let root = new_project(dir.path(), &[]);
     let before = tree(&root);
-    let mut args = BOOK.to_vec();
-    args.push("--dry-run");
-    let out = add(&root, &args);
-    assert_eq!(out.status.code(), Some(0), "{}", combined(&out));
-    let diff = String::from_utf8_lossy(&out.stdout);
+    let diff = dry_run_book(&root);
     assert!(
         diff.contains("+++ b/backend/app/modules/books/models.py\n@@ "),
         "{diff}"
@@ -137,21 +160,7 @@ fn add_writes_the_slice_commits_it_and_a_second_add_is_refused() {
         config.contains("[[resources]]\nname = \"book\""),
         "{config}"
     );
-    assert_eq!(
-        git(&root, &["status", "--porcelain"]),
-        "",
-        "everything committed"
-    );
-    assert!(
-        git(&root, &["log", "-1", "--format=%s"]).starts_with("feat(books): add the book resource")
-    );
-
-    // The recorded base has the slice: an update right after is a no-op.
-    let mut update = fsi();
-    update.current_dir(&root).arg("update");
-    let up = common::run(&mut update);
-    assert_eq!(up.status.code(), Some(0), "{}", combined(&up));
-    assert!(combined(&up).contains("up to date"), "{}", combined(&up));
+    committed_and_up_to_date(&root);
 
     // The same add again: exit 3, nothing changed.
     let head = git(&root, &["rev-parse", "HEAD"]);
@@ -180,6 +189,65 @@ fn add_writes_the_slice_commits_it_and_a_second_add_is_refused() {
         !root.join("frontend/src/pages/AuthorsPage.tsx").exists(),
         "--no-frontend"
     );
+}
+
+/// A Flask project gets the same slice in its own flavour: sync Flask code, the live feed as
+/// a Server-Sent Events stream under /sse (or none with `--realtime none`), the anchors of the
+/// Flask main.py filled, one commit, and an update right after is a no-op.
+#[test]
+fn a_flask_project_gets_the_slice_in_its_flavour() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = new_project(dir.path(), &["--backend", "flask"]);
+    let before = tree(&root);
+    let diff = dry_run_book(&root);
+    for hunk in [
+        "+++ b/backend/app/modules/books/controller.py\n@@ ",
+        "+from flask import Blueprint, Response\n",
+        "+def list_books(query: PageParams) -> tuple[Response, int]:\n",
+        "+@feed_blueprint.get(\"/books\")\n",
+        "+++ b/backend/app/main.py\n@@ ",
+        "+    app.register_blueprint(books_feed_blueprint, url_prefix=\"/sse\")\n",
+        "+++ b/backend/tests/test_books.py\n@@ ",
+        "+++ b/frontend/src/App.tsx\n@@ ",
+        "+++ b/sessions/BE-05.xml\n@@ ",
+    ] {
+        assert!(diff.contains(hunk), "{hunk:?} not in:\n{diff}");
+    }
+    assert!(!diff.contains("async def"), "Flask's code is sync:\n{diff}");
+    assert!(!diff.contains("/ws"), "no WebSocket on Flask:\n{diff}");
+    assert_eq!(git(&root, &["status", "--porcelain"]), "");
+    assert_eq!(tree(&root), before, "a dry run writes nothing");
+
+    let out = add(&root, BOOK);
+    assert_eq!(out.status.code(), Some(0), "{}", combined(&out));
+    let read = |f: &str| std::fs::read_to_string(root.join(f)).unwrap();
+    let repository = read("backend/app/modules/books/repository.py");
+    assert!(
+        repository.contains("from sqlalchemy.orm import Session")
+            && !repository.contains("AsyncSession"),
+        "{repository}"
+    );
+    let events = read("backend/app/modules/books/events.py");
+    assert!(events.contains("type=\"book.created\""), "{events}");
+    assert!(read("frontend/src/types/books.ts").contains("BookResponse"));
+    let main = read("backend/app/main.py");
+    assert!(main.contains("url_prefix=\"/api/books\""), "{main}");
+    assert!(
+        main.contains("fsi:anchor blueprints") && main.contains("fsi:anchor blueprint-imports")
+    );
+    committed_and_up_to_date(&root);
+
+    // Without live updates: no events module, no stream.
+    let dir = tempfile::tempdir().unwrap();
+    let root = new_project(dir.path(), &["--backend", "flask", "--realtime", "none"]);
+    let out = add(&root, BOOK);
+    assert_eq!(out.status.code(), Some(0), "{}", combined(&out));
+    assert!(root.join("backend/app/modules/books/service.py").is_file());
+    assert!(!root.join("backend/app/modules/books/events.py").exists());
+    let main = std::fs::read_to_string(root.join("backend/app/main.py")).unwrap();
+    assert!(main.contains("url_prefix=\"/api/books\""), "{main}");
+    assert!(!main.contains("books_feed_blueprint"), "{main}");
+    assert_eq!(git(&root, &["status", "--porcelain"]), "");
 }
 
 #[test]

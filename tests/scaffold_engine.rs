@@ -228,7 +228,8 @@ fn in_memory_first_commit_equals_git_add_all() {
 }
 
 /// `skeletons/resource/` for a resource with every field type (optional and required, names
-/// that shadow `datetime`'s), for every feature combination, with and without a frontend: it
+/// that shadow `datetime`'s), for every feature combination of both flavours, with and without
+/// a frontend (Flask's code sync, Quart's async, the feed under /sse or /ws): it
 /// renders, its Python parses, its anchors are all in the project's files, and its helpers
 /// (`_macros.jinja`, `_anchors.toml.jinja`) are never written while `__init__.py` and the
 /// placeholder-named files are.
@@ -247,12 +248,12 @@ fn every_resource_template_renders_for_every_feature_combination() {
         "genre:enum(fiction|non-fiction|poetry)",
         "mood:enum(calm|tense)?",
     ];
-    // The resource templates are the Quart flavour's with a WebSocket feed (`fsi add resource`
-    // refuses a Flask project and a Server-Sent Events one).
-    let quart = Answers::all_combinations()
-        .into_iter()
-        .filter(|a| a.backend == scaffold::Backend::Quart && a.realtime != scaffold::Realtime::Sse);
-    for answers in quart {
+    // Both flavours: the same templates render Quart's async code and Flask's sync code (`fsi add
+    // resource` refuses a Quart project with Server-Sent Events for now).
+    let renderable = Answers::all_combinations().into_iter().filter(|a| {
+        !(a.backend == scaffold::Backend::Quart && a.realtime == scaffold::Realtime::Sse)
+    });
+    for answers in renderable {
         for frontend in [true, false] {
             let entry = scaffold::ResourceEntry {
                 name: "book".into(),
@@ -324,6 +325,36 @@ fn every_resource_template_renders_for_every_feature_combination() {
                 .unwrap()
                 .to_string();
             assert!(main.contains("url_prefix=\"/api/books\""), "{main}");
+            let flask = answers.backend == scaffold::Backend::Flask;
+            let controller = std::str::from_utf8(
+                &plan
+                    .get("backend/app/modules/books/controller.py")
+                    .unwrap()
+                    .contents,
+            )
+            .unwrap();
+            assert!(
+                controller.contains(if flask {
+                    "from flask import Blueprint"
+                } else {
+                    "from quart import Blueprint"
+                }),
+                "{answers:?}: {controller}"
+            );
+            assert_eq!(
+                controller.contains("async def") || controller.contains("await "),
+                !flask,
+                "{answers:?}: Flask's code is sync, Quart's async\n{controller}"
+            );
+            if answers.realtime != scaffold::Realtime::None {
+                let prefix = if flask { "/sse" } else { "/ws" };
+                assert!(
+                    main.contains(&format!(
+                        "app.register_blueprint(books_feed_blueprint, url_prefix=\"{prefix}\")"
+                    )),
+                    "{answers:?}: {main}"
+                );
+            }
             if let Err(e) = ruff_python_parser::parse_module(&main) {
                 panic!("{answers:?}: main.py does not parse after the inserts: {e}\n{main}");
             }
