@@ -368,7 +368,10 @@ fn fsi_add_resource_refuses_a_quart_project_with_server_sent_events() {
         .unwrap();
     assert_eq!(out.status.code(), Some(3), "{out:?}");
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("not yet available for Quart projects"), "{stderr}");
+    assert!(
+        stderr.contains("not yet available for Quart projects"),
+        "{stderr}"
+    );
     assert_eq!(
         std::fs::read_to_string(root.join("fsi.toml")).unwrap(),
         before
