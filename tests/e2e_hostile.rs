@@ -472,6 +472,44 @@ fn hostile_client(flavour: &str, server: &str) {
         watcher.ended(4404, wait);
     }
 
+    // -- clients that go away in the middle of a read do not lock the writers out ------------
+    // 150 GETs, each connection reset 0-8.7 ms after its request, while the server is in the
+    // middle of the token check or the page's SELECT. A cancelled SELECT on SQLite once kept its
+    // SHARED lock, and every write after it (registration, login, create) failed with a 503
+    // "database is locked", until the garbage collector came by.
+    let abandoned = format!(
+        "GET /api/items?page_size=50 HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r\n\r\n"
+    );
+    for n in 0..150u64 {
+        let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect to the backend");
+        stream.write_all(abandoned.as_bytes()).unwrap();
+        std::thread::sleep(Duration::from_micros(n % 30 * 300));
+        // A reset, as a browser tab closed or a timed-out client leaves: the server notices
+        // at once and cancels the request (a plain FIN reads as "done sending" and is not).
+        let reset = nix::libc::linger {
+            l_onoff: 1,
+            l_linger: 0,
+        };
+        nix::sys::socket::setsockopt(&stream, nix::sys::socket::sockopt::Linger, &reset)
+            .expect("SO_LINGER 0");
+        drop(stream);
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    let created = post(
+        port,
+        "/api/items",
+        Some(&token),
+        &json!({"title": "after the walk-outs", "price": "1.00"}),
+    );
+    assert_eq!(created.status, 201, "{created:?}\n{}", api.log_tail());
+    let again = post(
+        port,
+        "/api/auth/register",
+        None,
+        &json!({"email": "after-walkouts@example.com", "password": PASSWORD}),
+    );
+    assert_eq!(again.status, 201, "{again:?}\n{}", api.log_tail());
+
     // -- logout closes the login's sockets and ends its access tokens ------------------------
     let mut feed = Live::open(flavour, port, "/items", &token, wait);
     let logout = post(
