@@ -250,6 +250,54 @@ fn a_flask_project_gets_the_slice_in_its_flavour() {
     assert_eq!(git(&root, &["status", "--porcelain"]), "");
 }
 
+/// A Quart project with Server-Sent Events gets Quart's async slice with the live feed as a
+/// stream under /sse (the realtime module's `serve_feed`, as /sse/items), one commit, and an
+/// update right after is a no-op.
+#[test]
+fn a_quart_project_with_server_sent_events_gets_an_sse_feed() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = new_project(dir.path(), &["--realtime", "sse"]);
+    let before = tree(&root);
+    let diff = dry_run_book(&root);
+    for hunk in [
+        "+++ b/backend/app/modules/books/controller.py\n@@ ",
+        "+from quart import Blueprint, Response\n",
+        "+async def list_books(query: PageParams) -> tuple[Response, int]:\n",
+        "+@feed_blueprint.get(\"/books\")\n",
+        "+async def books_feed() -> Response:\n",
+        "+    return await serve_feed(books_channel)\n",
+        "+++ b/backend/app/main.py\n@@ ",
+        "+    app.register_blueprint(books_feed_blueprint, url_prefix=\"/sse\")\n",
+        "+++ b/backend/tests/test_books.py\n@@ ",
+        "+FEED = \"/sse/books\"\n",
+        "+from tests.test_sse import Stream, open_stream, refused, ticket\n",
+        "+++ b/frontend/src/App.tsx\n@@ ",
+    ] {
+        assert!(diff.contains(hunk), "{hunk:?} not in:\n{diff}");
+    }
+    assert!(
+        !diff.contains("/ws"),
+        "no WebSocket with realtime = sse:\n{diff}"
+    );
+    assert!(!diff.contains("websocket"), "no WebSocket route:\n{diff}");
+    assert_eq!(git(&root, &["status", "--porcelain"]), "");
+    assert_eq!(tree(&root), before, "a dry run writes nothing");
+
+    let out = add(&root, BOOK);
+    assert_eq!(out.status.code(), Some(0), "{}", combined(&out));
+    let read = |f: &str| std::fs::read_to_string(root.join(f)).unwrap();
+    assert!(read("backend/app/modules/books/repository.py").contains("AsyncSession"));
+    let events = read("backend/app/modules/books/events.py");
+    assert!(events.contains("served by the /sse/books feed"), "{events}");
+    let main = read("backend/app/main.py");
+    assert!(
+        main.contains("app.register_blueprint(books_feed_blueprint, url_prefix=\"/sse\")"),
+        "{main}"
+    );
+    assert!(read("frontend/src/types/books.ts").contains("/sse/books"));
+    committed_and_up_to_date(&root);
+}
+
 #[test]
 fn bad_fields_and_names_are_located_usage_errors() {
     let dir = tempfile::tempdir().unwrap();

@@ -426,7 +426,7 @@ fn hostile_client(flavour: &str, server: &str) {
         get(port, &format!("/api/items?{query}"), Some(&token)).error(400, "VALIDATION_ERROR");
     }
 
-    // -- ids are never reused; a per-item socket ends with its item ---------------------------
+    // -- ids are never reused; a per-item feed ends with its item -----------------------------
     let create = |title: &str| {
         let reply = post(
             port,
@@ -468,9 +468,8 @@ fn hostile_client(flavour: &str, server: &str) {
         watcher.event(wait),
         json!({"type": "item.deleted", "data": {"id": second}})
     );
-    if flavour == "quart" {
-        watcher.ended(4404, wait);
-    }
+    // Nothing more can come for it: the WebSocket closes with 4404, the SSE stream ends.
+    watcher.ended(4404, wait);
 
     // -- clients that go away in the middle of a read do not lock the writers out ------------
     // 150 GETs, each connection reset 0-8.7 ms after its request, while the server is in the

@@ -349,32 +349,3 @@ fn backend_and_realtime_choices_and_their_contradictions() {
         .unwrap();
     assert_eq!(both.status.code(), Some(2), "{both:?}");
 }
-
-#[test]
-fn fsi_add_resource_refuses_a_quart_project_with_server_sent_events() {
-    let dir = tempfile::tempdir().unwrap();
-    let ok = fsi()
-        .current_dir(dir.path())
-        .args(["new", "streams", "--yes", "--realtime", "sse", "--no-types"])
-        .output()
-        .unwrap();
-    assert!(ok.status.success(), "{ok:?}");
-    let root = dir.path().join("streams");
-    let before = std::fs::read_to_string(root.join("fsi.toml")).unwrap();
-    let out = fsi()
-        .current_dir(&root)
-        .args(["add", "resource", "book", "--field", "title:str"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(3), "{out:?}");
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        stderr.contains("not yet available for Quart projects"),
-        "{stderr}"
-    );
-    assert_eq!(
-        std::fs::read_to_string(root.join("fsi.toml")).unwrap(),
-        before
-    );
-    assert!(!root.join("backend/app/modules/books").exists());
-}

@@ -248,12 +248,16 @@ fn every_resource_template_renders_for_every_feature_combination() {
         "genre:enum(fiction|non-fiction|poetry)",
         "mood:enum(calm|tense)?",
     ];
-    // Both flavours: the same templates render Quart's async code and Flask's sync code (`fsi add
-    // resource` refuses a Quart project with Server-Sent Events for now).
-    let renderable = Answers::all_combinations().into_iter().filter(|a| {
-        !(a.backend == scaffold::Backend::Quart && a.realtime == scaffold::Realtime::Sse)
-    });
-    for answers in renderable {
+    // Both flavours: the same templates render Quart's async code and Flask's sync code, and
+    // the live feed of either transport (Server-Sent Events on both, WebSockets on Quart).
+    let combinations = Answers::all_combinations();
+    assert!(
+        combinations
+            .iter()
+            .any(|a| a.backend == scaffold::Backend::Quart && a.realtime == scaffold::Realtime::Sse),
+        "Quart with Server-Sent Events is among the combinations"
+    );
+    for answers in combinations {
         for frontend in [true, false] {
             let entry = scaffold::ResourceEntry {
                 name: "book".into(),
@@ -347,12 +351,37 @@ fn every_resource_template_renders_for_every_feature_combination() {
                 "{answers:?}: Flask's code is sync, Quart's async\n{controller}"
             );
             if answers.realtime != scaffold::Realtime::None {
-                let prefix = if flask { "/sse" } else { "/ws" };
+                let sse = answers.realtime == scaffold::Realtime::Sse;
+                let prefix = if sse { "/sse" } else { "/ws" };
                 assert!(
                     main.contains(&format!(
                         "app.register_blueprint(books_feed_blueprint, url_prefix=\"{prefix}\")"
                     )),
                     "{answers:?}: {main}"
+                );
+                // The feed route: a GET stream through the realtime module's serve_feed (SSE),
+                // or a WebSocket route.
+                let route = if sse {
+                    "@feed_blueprint.get(\"/books\")"
+                } else {
+                    "@feed_blueprint.websocket(\"/books\")"
+                };
+                assert!(controller.contains(route), "{answers:?}: {controller}");
+                let call = match (sse, flask) {
+                    (true, true) => "return serve_feed(books_channel",
+                    (true, false) => "return await serve_feed(books_channel",
+                    (false, _) => "await serve_feed(books_channel",
+                };
+                assert!(controller.contains(call), "{answers:?}: {controller}");
+                let tests =
+                    std::str::from_utf8(&plan.get("backend/tests/test_books.py").unwrap().contents)
+                        .unwrap();
+                let feed = format!("FEED = \"{prefix}/books\"");
+                assert!(tests.contains(&feed), "{answers:?}: {tests}");
+                assert_eq!(
+                    tests.contains("from tests.test_sse import"),
+                    sse,
+                    "{answers:?}: {tests}"
                 );
             }
             if let Err(e) = ruff_python_parser::parse_module(&main) {

@@ -128,14 +128,6 @@ fn resource(ctx: &Ctx, args: ResourceArgs) -> CmdResult {
     resource::check_resource_name(&args.name, &plural)?;
 
     let project = generated_project(ctx)?;
-    if project.config.answers.backend == scaffold::Backend::Quart
-        && project.config.answers.realtime == scaffold::Realtime::Sse
-    {
-        return Err(CommandError::msg(
-            ExitStatus::Refused,
-            "fsi add resource is not yet available for Quart projects with Server-Sent Events (`realtime = \"sse\"`): the slice's Quart live feed is a WebSocket channel; nothing was changed",
-        ));
-    }
     let root = project.root.clone();
     let config = &project.config;
     let guarded = if args.dry_run {
