@@ -51,9 +51,12 @@ pub struct TypesConfig {
 impl Default for TypesConfig {
     fn default() -> Self {
         TypesConfig {
+            // The DTO modules only: `backend/app/common` also holds the OpenAPI machinery
+            // (`openapi.py`'s `Contract` dataclass), which is no part of the API's wire types.
             roots: vec![
                 "backend/app/modules/*/dtos.py".into(),
-                "backend/app/common".into(),
+                "backend/app/common/dtos.py".into(),
+                "backend/app/common/pagination.py".into(),
             ],
             package_root: "backend".into(),
             out_dir: "frontend/src/types".into(),
