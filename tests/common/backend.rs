@@ -52,6 +52,12 @@ pub fn ruff(backend: &Path) {
 
 /// The generated pytest suite with `env`; pytest's summary line (which must not say failed/error).
 pub fn pytest(backend: &Path, env: &[(&str, &str)]) -> String {
+    pytest_of(backend, &[], env)
+}
+
+/// pytest on `targets` (files or node ids; all of the suite when empty) with `env`; pytest's
+/// summary line (which must not say failed/error).
+pub fn pytest_of(backend: &Path, targets: &[&str], env: &[(&str, &str)]) -> String {
     let out = run_ok(
         uv(backend)
             .args([
@@ -63,6 +69,7 @@ pub fn pytest(backend: &Path, env: &[(&str, &str)]) -> String {
                 "no:cacheprovider",
                 "-rs",
             ])
+            .args(targets)
             .envs(env.iter().copied()),
     );
     let text = combined(&out);
